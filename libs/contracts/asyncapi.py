@@ -1,0 +1,150 @@
+"""The AsyncAPI 3.0 document of OpenCPMS's events and RPC operations, generated from the
+contract models, so the published catalogue cannot drift from the code (a test compares it with
+the checked-in ``docs/asyncapi.json``)."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from pydantic import BaseModel
+from pydantic.json_schema import models_json_schema
+
+from opencpms_contracts.base import registered_events, registered_operations
+from opencpms_contracts.data_transfer import (
+    ROUTING_KEY_PREFIX,
+    DataTransferReply,
+    DataTransferRequest,
+)
+
+REF = "#/components/schemas/{model}"
+
+
+def document(version: str = "0.1.0") -> dict[str, Any]:
+    events = registered_events()
+    operations = registered_operations()
+    models: list[type[BaseModel]] = [*events.values()]
+    for op in operations.values():
+        models += [op.request, op.reply]
+    models += [DataTransferRequest, DataTransferReply]
+    unique = list(dict.fromkeys(models))
+    _, schema = models_json_schema([(m, "serialization") for m in unique], ref_template=REF)
+    channels: dict[str, Any] = {}
+    async_operations: dict[str, Any] = {}
+    messages: dict[str, Any] = {}
+
+    for ce_type, model in events.items():
+        name = ce_type.removeprefix("opencpms.")
+        messages[name] = {
+            "name": ce_type,
+            "title": model.__name__,
+            "summary": (model.__doc__ or "").strip().split("\n\n")[0] or None,
+            "contentType": "application/cloudevents+json",
+            "payload": _cloudevent(ce_type, model.__name__),
+            "bindings": {"amqp": {"deliveryMode": 2, "bindingVersion": "0.3.0"}},
+        }
+        channel = model.routing_key()
+        channels[channel] = {
+            "address": channel,
+            "description": f"opencpms.events topic exchange, routing key {channel}; each message "
+            f"is a structured CloudEvent with type {ce_type} and its data in 'data'.",
+            "messages": {name: {"$ref": f"#/components/messages/{name}"}},
+            "bindings": {
+                "amqp": {
+                    "is": "routingKey",
+                    "exchange": {"name": "opencpms.events", "type": "topic", "durable": True},
+                }
+            },
+        }
+        async_operations[f"publish.{channel}"] = {
+            "action": "send",
+            "channel": {"$ref": f"#/channels/{_escape(channel)}"},
+            "messages": [{"$ref": f"#/channels/{_escape(channel)}/messages/{name}"}],
+        }
+
+    for key, op in operations.items():
+        request_name, reply_name = f"{key}.request", f"{key}.reply"
+        messages[request_name] = {
+            "name": request_name,
+            "contentType": "application/json",
+            "payload": {"$ref": REF.format(model=op.request.__name__)},
+        }
+        messages[reply_name] = {
+            "name": reply_name,
+            "contentType": "application/json",
+            "payload": {"$ref": REF.format(model=op.reply.__name__)},
+        }
+        channels[key] = {
+            "address": key,
+            "description": f"opencpms.rpc direct exchange, routing key {key}. {op.summary}",
+            "messages": {request_name: {"$ref": f"#/components/messages/{request_name}"}},
+        }
+        channels[f"{key}.reply"] = {
+            "address": None,
+            "description": "The caller's reply queue (reply_to); header x-status ok|error.",
+            "messages": {reply_name: {"$ref": f"#/components/messages/{reply_name}"}},
+        }
+        async_operations[f"rpc.{key}"] = {
+            "action": "receive",
+            "channel": {"$ref": f"#/channels/{_escape(key)}"},
+            "summary": op.summary,
+            "reply": {"channel": {"$ref": f"#/channels/{_escape(key + '.reply')}"}},
+        }
+
+    channels["data_transfer"] = {
+        "address": ROUTING_KEY_PREFIX + "{vendorId}",
+        "description": "Stations' DataTransfer, per vendor; bind a queue to answer a vendor. "
+        "Unbound vendors get UnknownVendorId.",
+        "parameters": {"vendorId": {"description": "The station's vendorId"}},
+        "messages": {
+            "data_transfer.request": {"$ref": "#/components/messages/data_transfer.request"}
+        },
+    }
+    messages["data_transfer.request"] = {
+        "name": "data_transfer.request",
+        "contentType": "application/json",
+        "payload": {"$ref": REF.format(model=DataTransferRequest.__name__)},
+    }
+    messages["data_transfer.reply"] = {
+        "name": "data_transfer.reply",
+        "contentType": "application/json",
+        "payload": {"$ref": REF.format(model=DataTransferReply.__name__)},
+    }
+    return {
+        "asyncapi": "3.0.0",
+        "info": {
+            "title": "OpenCPMS events and RPC",
+            "version": version,
+            "description": "Domain events on the opencpms.events topic exchange (CloudEvents 1.0, "
+            "structured JSON) and request/reply operations on the opencpms.rpc direct exchange. "
+            "Generated from libs/contracts; do not edit by hand (make asyncapi).",
+        },
+        "defaultContentType": "application/json",
+        "channels": dict(sorted(channels.items())),
+        "operations": dict(sorted(async_operations.items())),
+        "components": {
+            "messages": dict(sorted(messages.items())),
+            "schemas": dict(sorted(schema.get("$defs", {}).items())),
+        },
+    }
+
+
+def _cloudevent(ce_type: str, model: str) -> dict[str, Any]:
+    """The structured CloudEvents 1.0 envelope around an event's data."""
+    return {
+        "type": "object",
+        "required": ["specversion", "id", "source", "type", "time", "data"],
+        "properties": {
+            "specversion": {"const": "1.0"},
+            "id": {"type": "string", "description": "Unique per event; consumers dedupe on it"},
+            "source": {"type": "string", "examples": ["/opencpms/transactions"]},
+            "type": {"const": ce_type},
+            "time": {"type": "string", "format": "date-time"},
+            "subject": {"type": "string", "description": "The station id"},
+            "datacontenttype": {"const": "application/json"},
+            "data": {"$ref": REF.format(model=model)},
+        },
+    }
+
+
+def _escape(name: str) -> str:
+    return name.replace("~", "~0").replace("/", "~1")

@@ -1,0 +1,83 @@
+"""One process's view of the broker: a robust connection, the exchanges, and a channel per role
+(confirmed publishing, RPC calls, RPC serving, event consuming), so a slow consumer's flow
+control never stalls a publisher."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+
+from aio_pika.abc import AbstractChannel, AbstractRobustConnection
+
+from opencpms_messaging.connection import connect
+from opencpms_messaging.consumer import EventConsumer
+from opencpms_messaging.publisher import EventPublisher
+from opencpms_messaging.rpc import RpcClient, RpcServer
+from opencpms_messaging.topology import Exchanges, declare_exchanges
+
+
+@dataclass
+class Broker:
+    connection: AbstractRobustConnection
+    exchanges: Exchanges
+    publisher: EventPublisher
+    name: str
+    _rpc_client: RpcClient | None = None
+    _channels: list[AbstractChannel] = field(default_factory=list)
+
+    @classmethod
+    async def open(cls, url: str, *, name: str, source: str) -> Broker:
+        """``name`` identifies the process to RabbitMQ; ``source`` is the CloudEvents source of
+        everything it publishes (for example ``/opencpms/transactions``)."""
+        connection = await connect(url, name=name)
+        channel = await connection.channel(publisher_confirms=True)
+        exchanges = await declare_exchanges(channel)
+        broker = cls(
+            connection=connection,
+            exchanges=exchanges,
+            publisher=EventPublisher(exchanges.events, source=source),
+            name=name,
+        )
+        broker._channels.append(channel)
+        return broker
+
+    async def rpc_client(self) -> RpcClient:
+        if self._rpc_client is None:
+            channel = await self.connection.channel(publisher_confirms=True, on_return_raises=True)
+            self._channels.append(channel)
+            exchanges = await declare_exchanges(channel)
+            client = RpcClient(channel, exchanges.rpc, name=self.name)
+            await client.start()
+            self._rpc_client = client
+        return self._rpc_client
+
+    async def rpc_server(self, service: str, *, prefetch: int = 64) -> RpcServer:
+        channel = await self.connection.channel(publisher_confirms=False)
+        self._channels.append(channel)
+        exchanges = await declare_exchanges(channel)
+        return RpcServer(channel, exchanges.rpc, service=service, prefetch=prefetch)
+
+    async def event_consumer(
+        self,
+        queue_name: str,
+        *,
+        queue_type: str = "quorum",
+        prefetch: int = 64,
+        delivery_limit: int = 5,
+        ephemeral: bool = False,
+    ) -> EventConsumer:
+        channel = await self.connection.channel(publisher_confirms=False)
+        self._channels.append(channel)
+        exchanges = await declare_exchanges(channel)
+        return EventConsumer(
+            channel,
+            exchanges.events,
+            exchanges.dead_letter,
+            queue_name=queue_name,
+            queue_type=queue_type,
+            prefetch=prefetch,
+            delivery_limit=delivery_limit,
+            ephemeral=ephemeral,
+        )
+
+    async def close(self) -> None:
+        await self.connection.close()

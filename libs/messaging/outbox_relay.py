@@ -1,0 +1,99 @@
+"""Moves committed outbox rows onto the broker (ARCHITECTURE §5).
+
+Rows are claimed with ``FOR UPDATE SKIP LOCKED`` so replicas of a service relay in parallel
+without publishing a row twice; a row is deleted only after the broker confirmed it. If the
+process dies between confirm and delete the event is published again with the same CloudEvents
+id, which consumers' inboxes absorb.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import logging
+
+from sqlalchemy import Table, delete, select
+from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
+
+from opencpms_messaging.publisher import EventPublisher
+
+log = logging.getLogger(__name__)
+
+
+class OutboxRelay:
+    def __init__(
+        self,
+        sessions: async_sessionmaker[AsyncSession],
+        outbox: Table,
+        publisher: EventPublisher,
+        *,
+        batch_size: int = 200,
+        poll_interval: float = 1.0,
+    ) -> None:
+        self._sessions = sessions
+        self._outbox = outbox
+        self._publisher = publisher
+        self._batch_size = batch_size
+        self._poll_interval = poll_interval
+        self._wakeup = asyncio.Event()
+
+    def wake(self) -> None:
+        """Called after a commit that wrote outbox rows."""
+        self._wakeup.set()
+
+    async def run(self) -> None:
+        """Relays until cancelled; survives database and broker outages by retrying."""
+        while True:
+            # Cleared before the batch, not after: a wake() that arrives while the batch runs
+            # must trigger another pass instead of being erased.
+            self._wakeup.clear()
+            try:
+                relayed = await self.relay_batch()
+            except asyncio.CancelledError:
+                raise
+            except Exception:
+                log.exception("outbox relay failed; retrying")
+                relayed = 0
+                await asyncio.sleep(self._poll_interval)
+            if relayed < self._batch_size:
+                with contextlib.suppress(TimeoutError):
+                    await asyncio.wait_for(self._wakeup.wait(), self._poll_interval)
+
+    async def relay_batch(self) -> int:
+        """Publishes one batch in id order and deletes it; returns how many rows it relayed."""
+        t = self._outbox
+        async with self._sessions() as session, session.begin():
+            rows = (
+                await session.execute(
+                    select(
+                        t.c.id,
+                        t.c.event_id,
+                        t.c.event_type,
+                        t.c.routing_key,
+                        t.c.subject,
+                        t.c.data,
+                        t.c.occurred_at,
+                    )
+                    .order_by(t.c.id)
+                    .limit(self._batch_size)
+                    .with_for_update(skip_locked=True)
+                )
+            ).all()
+            if not rows:
+                return 0
+            # Confirms are awaited together: one round trip per batch, not per row.
+            await asyncio.gather(
+                *(
+                    self._publisher.publish_raw(
+                        event_type=row.event_type,
+                        routing_key=row.routing_key,
+                        data=row.data,
+                        subject=row.subject,
+                        event_id=str(row.event_id),
+                        time=row.occurred_at,
+                    )
+                    for row in rows
+                )
+            )
+            await session.execute(delete(t).where(t.c.id.in_([row.id for row in rows])))
+        return len(rows)

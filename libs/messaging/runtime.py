@@ -1,0 +1,42 @@
+"""Running a service process until SIGINT or SIGTERM, then stopping it cleanly."""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+import os
+import signal
+import sys
+from collections.abc import Awaitable, Callable
+
+
+def configure_logging() -> None:
+    logging.basicConfig(
+        level=os.environ.get("OPENCPMS_LOG_LEVEL", "INFO").upper(),
+        format="%(asctime)s %(levelname)s %(name)s: %(message)s",
+        stream=sys.stderr,
+    )
+    # aiormq logs every reconnect attempt at WARNING with a traceback; once is enough.
+    logging.getLogger("aiormq").setLevel(logging.ERROR)
+    # websockets logs every handshake and close at INFO; at thousands of stations that is noise.
+    logging.getLogger("websockets").setLevel(logging.WARNING)
+
+
+def run_until_signalled(main: Callable[[asyncio.Event], Awaitable[None]]) -> None:
+    """Runs ``main(stop)``; ``stop`` is set on SIGINT or SIGTERM and ``main`` should return
+    soon after. A second signal ends the process at once."""
+
+    async def runner() -> None:
+        stop = asyncio.Event()
+        loop = asyncio.get_running_loop()
+        for sig in (signal.SIGINT, signal.SIGTERM):
+            loop.add_signal_handler(sig, _on_signal, stop)
+        await main(stop)
+
+    asyncio.run(runner())
+
+
+def _on_signal(stop: asyncio.Event) -> None:
+    if stop.is_set():
+        os._exit(130)
+    stop.set()
