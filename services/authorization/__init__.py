@@ -1,0 +1,2 @@
+"""OpenCPMS authorization service: stations' identity and credentials, boot decisions, id
+tokens."""

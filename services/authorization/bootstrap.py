@@ -1,0 +1,78 @@
+"""Composition root: builds the authorization service from its settings.
+
+Tests call :func:`build` with their own settings (a per-run database and vhost) and may inject a
+clock; nothing here runs at import time.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import logging
+from dataclasses import dataclass
+
+from sqlalchemy.ext.asyncio import AsyncEngine
+
+from opencpms_authorization.clock import Clock, utc_now
+from opencpms_authorization.consumers import register_operations
+from opencpms_authorization.handlers import BootPolicy
+from opencpms_authorization.passwords import StationPasswords
+from opencpms_authorization.settings import Settings
+from opencpms_authorization.tables import outbox
+from opencpms_db.engine import create_engine, session_factory
+from opencpms_db.unit_of_work import UnitOfWork
+from opencpms_messaging.broker import Broker
+from opencpms_messaging.outbox_relay import OutboxRelay
+
+log = logging.getLogger(__name__)
+SERVICE = "authorization"
+
+
+@dataclass
+class AuthorizationService:
+    engine: AsyncEngine
+    broker: Broker
+    relay: OutboxRelay
+
+    async def run(self, stop: asyncio.Event) -> None:
+        """Serves until ``stop`` is set, then closes the broker and database connections."""
+        relay = asyncio.create_task(self.relay.run(), name="outbox-relay")
+        log.info("authorization service ready")
+        try:
+            await stop.wait()
+        finally:
+            relay.cancel()
+            with contextlib.suppress(asyncio.CancelledError):
+                await relay
+            await self.close()
+
+    async def close(self) -> None:
+        await self.broker.close()
+        await self.engine.dispose()
+
+
+async def build(
+    settings: Settings, *, clock: Clock = utc_now, node_name: str = SERVICE
+) -> AuthorizationService:
+    engine = create_engine(
+        settings.database_url.get_secret_value(), pool_size=settings.db_pool_size
+    )
+    sessions = session_factory(engine)
+    broker = await Broker.open(
+        settings.amqp_url.get_secret_value(), name=node_name, source=f"/opencpms/{SERVICE}"
+    )
+    relay = OutboxRelay(sessions, outbox, broker.publisher)
+    dependencies = {
+        "uow": lambda: UnitOfWork(sessions, outbox, on_commit=relay.wake),
+        "passwords": StationPasswords(
+            time_cost=settings.argon2_time_cost, memory_kib=settings.argon2_memory_kib
+        ),
+        "policy": BootPolicy(
+            heartbeat_interval_s=settings.heartbeat_interval_s, retry_s=settings.pending_retry_s
+        ),
+        "clock": clock,
+    }
+    server = await broker.rpc_server(SERVICE, prefetch=settings.rpc_prefetch)
+    register_operations(server, dependencies)
+    await server.start()
+    return AuthorizationService(engine=engine, broker=broker, relay=relay)

@@ -1,0 +1,123 @@
+"""Use cases of the authorization service, one function per RPC operation.
+
+Each takes the request and keyword-only dependencies (``uow`` a unit-of-work factory,
+``passwords``, ``policy``, ``clock``) bound by the composition root; ``HANDLERS`` routes every
+operation of the service, including the registry ones of ``registry_handlers``.
+"""
+
+from __future__ import annotations
+
+import asyncio
+from collections.abc import Callable
+from dataclasses import dataclass
+from typing import Any
+
+from opencpms_authorization import domain, repository
+from opencpms_authorization import registry_handlers as registry
+from opencpms_authorization.clock import Clock
+from opencpms_authorization.passwords import StationPasswords
+from opencpms_contracts import authorization as contract
+from opencpms_contracts.common import AuthorizationStatus, IdTokenInfo, RegistrationStatus
+from opencpms_contracts.stations import StationBooted
+from opencpms_db.unit_of_work import UnitOfWorkFactory
+
+
+@dataclass(frozen=True)
+class BootPolicy:
+    heartbeat_interval_s: int
+    retry_s: int
+
+
+# -- stations' credentials and boot -----------------------------------------------------------
+
+
+async def authenticate_station(
+    msg: contract.AuthenticateStation, *, uow: UnitOfWorkFactory, passwords: StationPasswords
+) -> contract.StationAuthentication:
+    async with uow() as work:
+        station = await repository.get_station(work.session, msg.station_id)
+        if station is None:
+            return contract.StationAuthentication(accepted=False, reason="unknown station")
+        stored_hash = station.password_hash
+        # argon2 runs in C without the GIL: a thread keeps the event loop answering.
+        ok = await asyncio.to_thread(passwords.verify, stored_hash, msg.password.get_secret_value())
+        if not ok:
+            return contract.StationAuthentication(accepted=False, reason="wrong password")
+        if passwords.needs_rehash(stored_hash):
+            station.password_hash = await asyncio.to_thread(
+                passwords.hash, msg.password.get_secret_value()
+            )
+            await work.commit()
+    return contract.StationAuthentication(accepted=True)
+
+
+async def boot_station(
+    msg: contract.BootStation, *, uow: UnitOfWorkFactory, policy: BootPolicy
+) -> contract.BootDecision:
+    async with uow() as work:
+        station = await repository.get_station(work.session, msg.station_id, for_update=True)
+        registration = RegistrationStatus(station.registration_status) if station else None
+        status, interval = domain.boot_decision(
+            registration, heartbeat_interval_s=policy.heartbeat_interval_s, retry_s=policy.retry_s
+        )
+        if station is not None:
+            identity = msg.identity
+            station.ocpp_version = msg.ocpp_version
+            station.vendor = identity.vendor
+            station.model = identity.model
+            station.serial_number = identity.serial_number
+            station.firmware_version = identity.firmware_version
+            station.modem_iccid = identity.modem_iccid
+            station.modem_imsi = identity.modem_imsi
+            station.meter_type = identity.meter_type
+            station.meter_serial_number = identity.meter_serial_number
+            station.last_boot_at = msg.booted_at
+            station.last_boot_reason = msg.reason
+            work.emit(
+                StationBooted(
+                    station_id=msg.station_id,
+                    ocpp_version=msg.ocpp_version,
+                    identity=identity,
+                    reason=msg.reason,
+                    status=status,
+                    interval_s=interval,
+                    booted_at=msg.booted_at,
+                ),
+                subject=msg.station_id,
+            )
+            await work.commit()
+    return contract.BootDecision(status=status, interval_s=interval)
+
+
+# -- id tokens -----------------------------------------------------------------------------
+
+
+async def authorize(
+    msg: contract.AuthorizeIdToken, *, uow: UnitOfWorkFactory, clock: Clock
+) -> IdTokenInfo:
+    async with uow() as work:
+        token = await repository.get_id_token(work.session, msg.id_token.value)
+        if token is None:
+            return domain.token_info(None, expires_at=None, group_id=None, now=clock())
+        return domain.token_info(
+            AuthorizationStatus(token.status),
+            expires_at=token.expires_at,
+            group_id=token.group_id,
+            now=clock(),
+        )
+
+
+HANDLERS: dict[Any, Callable[..., Any]] = {
+    contract.AUTHENTICATE_STATION: authenticate_station,
+    contract.BOOT_STATION: boot_station,
+    contract.AUTHORIZE: authorize,
+    contract.REGISTER_STATION: registry.register_station,
+    contract.UPDATE_STATION: registry.update_station,
+    contract.DELETE_STATION: registry.delete_station,
+    contract.GET_STATION: registry.get_station,
+    contract.LIST_STATIONS: registry.list_stations,
+    contract.CREATE_ID_TOKEN: registry.create_id_token,
+    contract.UPDATE_ID_TOKEN: registry.update_id_token,
+    contract.GET_ID_TOKEN: registry.get_id_token,
+    contract.LIST_ID_TOKENS: registry.list_id_tokens,
+}

@@ -1,0 +1,67 @@
+"""The queries the authorization handlers need."""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+
+from sqlalchemy import select
+from sqlalchemy.dialects.postgresql import insert
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from opencpms_authorization.tables import IdToken, Station
+from opencpms_db.paging import fetch_page
+
+
+async def get_station(
+    session: AsyncSession, station_id: str, *, for_update: bool = False
+) -> Station | None:
+    query = select(Station).where(Station.station_id == station_id)
+    if for_update:
+        query = query.with_for_update()
+    return (await session.execute(query)).scalar_one_or_none()
+
+
+async def insert_station(session: AsyncSession, values: dict[str, object]) -> bool:
+    """Inserts a station; False if the id is taken (decided by the primary key)."""
+    result = await session.execute(
+        insert(Station).values(**values).on_conflict_do_nothing().returning(Station.station_id)
+    )
+    return result.scalar_one_or_none() is not None
+
+
+async def list_stations(
+    session: AsyncSession, *, prefix: str | None, status: str | None, limit: int, offset: int
+) -> tuple[Sequence[Station], int]:
+    query = select(Station)
+    if prefix:
+        query = query.where(Station.station_id.startswith(prefix, autoescape=True))
+    if status:
+        query = query.where(Station.registration_status == status)
+    return await fetch_page(session, query.order_by(Station.station_id), limit=limit, offset=offset)
+
+
+async def get_id_token(
+    session: AsyncSession, value: str, *, for_update: bool = False
+) -> IdToken | None:
+    query = select(IdToken).where(IdToken.value == value)
+    if for_update:
+        query = query.with_for_update()
+    return (await session.execute(query)).scalar_one_or_none()
+
+
+async def insert_id_token(session: AsyncSession, values: dict[str, object]) -> bool:
+    result = await session.execute(
+        insert(IdToken).values(**values).on_conflict_do_nothing().returning(IdToken.value)
+    )
+    return result.scalar_one_or_none() is not None
+
+
+async def list_id_tokens(
+    session: AsyncSession, *, prefix: str | None, status: str | None, limit: int, offset: int
+) -> tuple[Sequence[IdToken], int]:
+    query = select(IdToken)
+    if prefix:
+        query = query.where(IdToken.value.startswith(prefix, autoescape=True))
+    if status:
+        query = query.where(IdToken.status == status)
+    return await fetch_page(session, query.order_by(IdToken.value), limit=limit, offset=offset)
