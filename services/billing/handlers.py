@@ -1,0 +1,193 @@
+"""Use cases of the billing service: pricing finished sessions and the RPC operations.
+
+Each takes the message and keyword-only dependencies (``uow`` a unit-of-work factory, ``clock``)
+bound by the composition root; ``HANDLERS`` routes every RPC operation of the service.
+"""
+
+from __future__ import annotations
+
+import logging
+import uuid
+from collections.abc import Callable
+from datetime import UTC, datetime
+from typing import Any
+
+from pydantic import ValidationError
+
+from opencpms_billing import domain, repository
+from opencpms_billing.clock import Clock
+from opencpms_billing.errors import (
+    CdrNotFoundError,
+    TariffMissingError,
+    TariffNotFoundError,
+    UnsupportedTariffError,
+)
+from opencpms_billing.records import cdr_from_row, cdr_values, tariff_from_row
+from opencpms_contracts import billing as contract
+from opencpms_contracts.transactions import TransactionEnded
+from opencpms_db.unit_of_work import UnitOfWorkFactory
+
+log = logging.getLogger(__name__)
+
+DEFAULT_TARIFF_ID = "default"
+# The seeded version applies to every session, however far back its station's clock was.
+SEED_VALID_FROM = datetime(1970, 1, 1, tzinfo=UTC)
+
+
+# -- pricing ----------------------------------------------------------------------------------
+
+
+async def price_transaction(
+    msg: TransactionEnded,
+    source_event_id: str | None = None,
+    *,
+    uow: UnitOfWorkFactory,
+    clock: Clock,
+) -> contract.Cdr | None:
+    """Prices a finished session, stores its CDR and emits ``cdr.created`` in one transaction.
+
+    Returns None when the transaction already has a CDR (a redelivery, or the same session
+    published again under another event id): nothing is stored or emitted twice. Raises
+    :class:`domain.UnpriceableSessionError` for data that can never be priced; database errors
+    propagate, so the message is redelivered.
+    """
+    async with uow() as work:
+        row = await repository.tariff_in_force(work.session, DEFAULT_TARIFF_ID, at=msg.ended_at)
+        if row is None:
+            raise TariffMissingError(DEFAULT_TARIFF_ID, msg.ended_at)
+        cdr = _build_cdr(msg, tariff=tariff_from_row(row), created_at=clock())
+        stored = await repository.insert_cdr(
+            work.session, cdr_values(cdr, source_event_id=source_event_id)
+        )
+        if not stored:
+            log.info("transaction %s already has a CDR", msg.transaction_id)
+            return None
+        work.emit(contract.CdrCreated(cdr=cdr), subject=msg.station_id)
+        await work.commit()
+    return cdr
+
+
+def _build_cdr(
+    msg: TransactionEnded, *, tariff: contract.Tariff, created_at: datetime
+) -> contract.Cdr:
+    price = domain.price_session(
+        energy_wh=msg.energy_wh, started_at=msg.started_at, ended_at=msg.ended_at, tariff=tariff
+    )
+    try:
+        return contract.Cdr(
+            cdr_id=str(uuid.uuid4()),
+            transaction_id=msg.transaction_id,
+            station_id=msg.station_id,
+            station_transaction_id=msg.station_transaction_id,
+            evse_id=msg.evse_id,
+            connector_id=msg.connector_id,
+            id_token=msg.id_token,
+            # Stored and served in UTC; the event's own offset is kept nowhere, so the CDR
+            # published now and the one read back later are the same text.
+            started_at=msg.started_at.astimezone(UTC),
+            ended_at=msg.ended_at.astimezone(UTC),
+            energy_wh=msg.energy_wh,
+            duration_s=price.duration_s,
+            tariff=tariff,
+            currency=price.currency,
+            energy_cost=price.energy_cost,
+            time_cost=price.time_cost,
+            session_cost=price.session_cost,
+            total_excl_tax=price.total_excl_tax,
+            tax=price.tax,
+            total_incl_tax=price.total_incl_tax,
+            created_at=created_at,
+        )
+    except ValidationError as exc:  # the same event would fail the same way every time
+        raise domain.UnpriceableSessionError(f"invalid CDR: {exc}") from exc
+
+
+# -- tariffs ----------------------------------------------------------------------------------
+
+
+async def seed_default_tariff(
+    tariff: contract.SetTariff, *, uow: UnitOfWorkFactory, clock: Clock
+) -> bool:
+    """Stores ``tariff`` (from the settings) as the default tariff unless one exists; True when
+    it was inserted. Run at start by every replica; the unique key lets only one win."""
+    async with uow() as work:
+        inserted = await repository.seed_tariff(
+            work.session,
+            _tariff_values(tariff, valid_from=SEED_VALID_FROM, created_at=clock()),
+        )
+        await work.commit()
+    return inserted
+
+
+async def get_tariff(msg: contract.TariffRef, *, uow: UnitOfWorkFactory) -> contract.Tariff:
+    async with uow() as work:
+        row = await repository.current_tariff(work.session, msg.tariff_id)
+        if row is None:
+            raise TariffNotFoundError(msg.tariff_id)
+        return tariff_from_row(row)
+
+
+async def set_tariff(
+    msg: contract.SetTariff, *, uow: UnitOfWorkFactory, clock: Clock
+) -> contract.Tariff:
+    """Adds a version of the default tariff, in force for sessions ending from now on."""
+    if msg.tariff_id != DEFAULT_TARIFF_ID:
+        raise UnsupportedTariffError(msg.tariff_id)
+    now = clock()
+    async with uow() as work:
+        row = await repository.add_tariff_version(
+            work.session, _tariff_values(msg, valid_from=now, created_at=now)
+        )
+        tariff = tariff_from_row(row)
+        await work.commit()
+    log.info("tariff %s changed: %s", msg.tariff_id, tariff.model_dump(mode="json"))
+    return tariff
+
+
+def _tariff_values(
+    tariff: contract.SetTariff, *, valid_from: datetime, created_at: datetime
+) -> dict[str, object]:
+    return {
+        "tariff_id": tariff.tariff_id,
+        "valid_from": valid_from,
+        "currency": tariff.currency,
+        "price_per_kwh": tariff.price_per_kwh,
+        "price_per_minute": tariff.price_per_minute,
+        "price_per_session": tariff.price_per_session,
+        "tax_rate": tariff.tax_rate,
+        "created_at": created_at,
+    }
+
+
+# -- CDRs -------------------------------------------------------------------------------------
+
+
+async def list_cdrs(msg: contract.ListCdrs, *, uow: UnitOfWorkFactory) -> contract.CdrPage:
+    async with uow() as work:
+        rows, total = await repository.list_cdrs(
+            work.session,
+            station_id=msg.station_id,
+            transaction_id=msg.transaction_id,
+            ended_from=msg.ended_from,
+            ended_to=msg.ended_to,
+            limit=msg.limit,
+            offset=msg.offset,
+        )
+        items = [cdr_from_row(row) for row in rows]
+    return contract.CdrPage(items=items, total=total, limit=msg.limit, offset=msg.offset)
+
+
+async def get_cdr(msg: contract.CdrRef, *, uow: UnitOfWorkFactory) -> contract.Cdr:
+    async with uow() as work:
+        row = await repository.get_cdr(work.session, msg.cdr_id)
+        if row is None:
+            raise CdrNotFoundError(msg.cdr_id)
+        return cdr_from_row(row)
+
+
+HANDLERS: dict[Any, Callable[..., Any]] = {
+    contract.GET_TARIFF: get_tariff,
+    contract.SET_TARIFF: set_tariff,
+    contract.LIST_CDRS: list_cdrs,
+    contract.GET_CDR: get_cdr,
+}
