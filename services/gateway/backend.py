@@ -1,0 +1,81 @@
+"""The gateway's view of the rest of OpenCPMS: RPC calls to the services that own the data,
+confirmed event publishing, and the fire-and-forget message log."""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import logging
+from datetime import datetime
+from typing import TypeVar
+
+from aio_pika.abc import AbstractExchange
+
+from opencpms_contracts.base import Contract, Event, Operation
+from opencpms_messaging.cloudevents_codec import encode_event
+from opencpms_messaging.publisher import EventPublisher
+from opencpms_messaging.rpc import RpcClient
+
+log = logging.getLogger(__name__)
+
+RequestT = TypeVar("RequestT", bound=Contract)
+ReplyT = TypeVar("ReplyT", bound=Contract)
+
+
+class Backend:
+    def __init__(self, rpc: RpcClient, publisher: EventPublisher, *, timeout: float) -> None:
+        self._rpc = rpc
+        self._publisher = publisher
+        self.timeout = timeout
+
+    async def call(self, op: Operation[RequestT, ReplyT], request: RequestT) -> ReplyT:
+        return await self._rpc.call(op, request, timeout=self.timeout)
+
+    async def publish(self, event: Event, *, subject: str) -> None:
+        """Returns once the broker has confirmed the event."""
+        await self._publisher.publish(event, subject=subject)
+
+
+class EventLog:
+    """Events the station's answer does not wait for (frames, heartbeats), published in order
+    by one background task on a channel without confirms.
+
+    The queue is bounded: when the broker cannot keep up, events are dropped and counted, never
+    piled up in the gateway's memory or allowed to slow down a station's answers.
+    """
+
+    def __init__(self, exchange: AbstractExchange, *, source: str, capacity: int = 10_000) -> None:
+        self._exchange = exchange
+        self._source = source
+        self._queue: asyncio.Queue[tuple[Event, str, datetime | None]] = asyncio.Queue(capacity)
+        self._task: asyncio.Task[None] | None = None
+        self.dropped = 0
+
+    def start(self) -> None:
+        self._task = asyncio.create_task(self._run(), name="event-log")
+
+    async def stop(self) -> None:
+        if self._task is not None:
+            self._task.cancel()
+            with contextlib.suppress(asyncio.CancelledError):
+                await self._task
+
+    def record(self, event: Event, *, subject: str, time: datetime | None = None) -> None:
+        try:
+            self._queue.put_nowait((event, subject, time))
+        except asyncio.QueueFull:
+            self.dropped += 1
+            if self.dropped % 1000 == 1:
+                log.warning("event log full: %d events dropped so far", self.dropped)
+
+    async def _run(self) -> None:
+        while True:
+            event, subject, time = await self._queue.get()
+            try:
+                message = encode_event(
+                    event, source=self._source, subject=subject, time=time, persistent=False
+                )
+                await self._exchange.publish(message, routing_key=event.routing_key())
+            except Exception:  # a broker outage must not end the log task
+                self.dropped += 1
+                log.exception("could not publish %s", event.routing_key())

@@ -1,0 +1,126 @@
+"""The live connections of this gateway node, and the rule that the newest connection of a
+station wins (ARCHITECTURE §2): a station that reconnects while its old socket still looks open
+gets through, and the old socket is closed, whichever node holds it."""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+import uuid
+from datetime import UTC, datetime
+
+from websockets.asyncio.server import ServerConnection
+
+from opencpms_contracts.stations import StationConnected, StationDisconnected
+from opencpms_gateway.backend import Backend, EventLog
+from opencpms_gateway.handshake import station_id_from_path
+from opencpms_gateway.ocpp_schemas import schemas
+from opencpms_gateway.router import ActionRouter, StationState
+from opencpms_gateway.session import CLOSE_REPLACED, SessionOptions, StationSession
+from opencpms_messaging.cloudevents_codec import EventEnvelope
+
+log = logging.getLogger(__name__)
+
+SUBPROTOCOL_VERSIONS = {"ocpp1.6": "1.6", "ocpp2.0.1": "2.0.1", "ocpp2.1": "2.1"}
+
+
+class ConnectionRegistry:
+    def __init__(
+        self,
+        *,
+        node_id: str,
+        routers: dict[str, ActionRouter],
+        backend: Backend,
+        events: EventLog,
+        options: SessionOptions,
+    ) -> None:
+        self.node_id = node_id
+        self._routers = routers
+        self._backend = backend
+        self._events = events
+        self._options = options
+        self.sessions: dict[str, StationSession] = {}
+
+    @property
+    def subprotocols(self) -> list[str]:
+        """Newest first: websockets picks the first of these that the station offers."""
+        order = ["ocpp2.1", "ocpp2.0.1", "ocpp1.6"]
+        return [name for name in order if SUBPROTOCOL_VERSIONS[name] in self._routers]
+
+    async def serve(self, websocket: ServerConnection) -> None:
+        """The websockets connection handler; the handshake has authenticated the station."""
+        station_id = station_id_from_path(websocket.request.path if websocket.request else "")
+        version = SUBPROTOCOL_VERSIONS.get(websocket.subprotocol or "")
+        if station_id is None or version is None:  # the handshake hook refused these already
+            await websocket.close(1002, "no station id or subprotocol")
+            return
+        state = StationState(station_id=station_id, version=version, connection_id=uuid.uuid4().hex)
+        session = StationSession(
+            websocket,
+            state=state,
+            router=self._routers[version],
+            schemas=schemas(version),
+            backend=self._backend,
+            events=self._events,
+            options=self._options,
+        )
+        previous = self.sessions.get(station_id)
+        self.sessions[station_id] = session
+        if previous is not None:
+            log.info("%s reconnected; closing its older connection", station_id)
+            await previous.close(CLOSE_REPLACED, "replaced by a newer connection")
+        remote = websocket.remote_address
+        await self._publish_connected(session, f"{remote[0]}:{remote[1]}" if remote else None)
+        try:
+            await session.run()
+        finally:
+            if self.sessions.get(station_id) is session:
+                del self.sessions[station_id]
+            await self._publish(
+                StationDisconnected(
+                    station_id=station_id,
+                    connection_id=state.connection_id,
+                    node_id=self.node_id,
+                    connected_at=session.connected_at,
+                    disconnected_at=datetime.now(UTC),
+                    close_code=websocket.close_code,
+                    reason=websocket.close_reason or None,
+                )
+            )
+
+    async def _publish_connected(self, session: StationSession, remote: str | None) -> None:
+        await self._publish(
+            StationConnected(
+                station_id=session.station_id,
+                connection_id=session.state.connection_id,
+                node_id=self.node_id,
+                ocpp_version=session.state.version,
+                remote_address=remote,
+                connected_at=session.connected_at,
+            )
+        )
+
+    async def _publish(self, event: StationConnected | StationDisconnected) -> None:
+        try:
+            await self._backend.publish(event, subject=event.station_id)
+        except Exception:  # the station must be served even while the broker is away
+            log.exception("could not publish %s for %s", event.routing_key(), event.station_id)
+
+    async def on_station_connected(self, event: StationConnected, _envelope: EventEnvelope) -> None:
+        """Another node took a station this node still holds: close ours, it is stale."""
+        if event.node_id == self.node_id:
+            return
+        session = self.sessions.get(event.station_id)
+        if session is not None and session.connected_at < event.connected_at:
+            log.info(
+                "%s connected to node %s; closing the stale connection here",
+                event.station_id,
+                event.node_id,
+            )
+            await session.close(CLOSE_REPLACED, "replaced by a newer connection")
+
+    async def close_all(self) -> None:
+        await asyncio.gather(
+            *(s.close(1001, "gateway shutting down") for s in list(self.sessions.values())),
+            return_exceptions=True,
+        )

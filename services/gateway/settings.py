@@ -1,0 +1,53 @@
+"""Configuration of a gateway node; built once, in ``__main__``."""
+
+from __future__ import annotations
+
+import os
+import socket
+from pathlib import Path
+
+from pydantic import Field, SecretStr
+from pydantic_settings import BaseSettings, SettingsConfigDict
+
+from opencpms_messaging.settings import amqp_url_field
+
+ENV_PREFIX = "OPENCPMS_GATEWAY_"
+
+
+def _default_node_id() -> str:
+    return f"{socket.gethostname()}-{os.getpid()}"
+
+
+class Settings(BaseSettings):
+    model_config = SettingsConfigDict(env_prefix=ENV_PREFIX, extra="ignore", populate_by_name=True)
+
+    host: str = "0.0.0.0"
+    port: int = Field(default=9000, ge=0, le=65535)
+    node_id: str = Field(
+        default_factory=_default_node_id,
+        description="Names this node on the broker; unique per process",
+    )
+    amqp_url: SecretStr = amqp_url_field(ENV_PREFIX)
+    rpc_timeout_s: float = Field(
+        default=10.0, gt=0, description="How long a station's request may wait on a service"
+    )
+    frame_log: bool = Field(default=True, description="Publish every frame as station.frame")
+    max_frame_bytes: int = Field(default=1024 * 1024, ge=1024)
+    # Dead peers are found within ping_interval + ping_timeout (ARCHITECTURE §2: about 90 s).
+    ping_interval_s: float = Field(default=60.0, gt=0)
+    ping_timeout_s: float = Field(default=30.0, gt=0)
+    max_queued_calls: int = Field(
+        default=8,
+        ge=1,
+        description="CALLs a station may send before its previous ones are answered; beyond "
+        "this the connection is closed as abusive (OCPP-J allows one outstanding CALL)",
+    )
+    # TLS (OCPP security profiles 2 and 3). Without a certificate the gateway speaks plain ws,
+    # which only suits a TLS-terminating load balancer in front or a development machine.
+    tls_cert_file: Path | None = None
+    tls_key_file: Path | None = None
+    tls_key_password: SecretStr | None = None
+    tls_client_ca_file: Path | None = Field(
+        default=None,
+        description="CA bundle for station client certificates (security profile 3)",
+    )
