@@ -69,7 +69,7 @@ def _announce(config: SystemConfig) -> None:
     print(
         "\n"
         "OpenCPMS is running.\n"
-        f"  OCPP gateway : ws://localhost:{ports}/ocpp/<station id>  (ocpp1.6, ocpp2.0.1, ocpp2.1)\n"
+        f"  OCPP gateway : ws://localhost:{ports}/ocpp/<station id> (ocpp1.6, 2.0.1, 2.1)\n"
         f"  Admin API    : http://localhost:{config.admin_port}/docs\n"
         f"  Admin API key: {STATE_DIR / 'admin-api-key'} (header 'Authorization: Bearer <key>')\n"
         f"  Database     : {config.database_name}    Broker: {_redact(config.amqp_url)}\n"
