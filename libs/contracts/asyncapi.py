@@ -10,6 +10,7 @@ from pydantic import BaseModel
 from pydantic.json_schema import models_json_schema
 
 from opencpms_contracts.base import registered_events, registered_operations
+from opencpms_contracts.commands import CommandAnswer, StationCommand
 from opencpms_contracts.data_transfer import (
     ROUTING_KEY_PREFIX,
     DataTransferReply,
@@ -25,7 +26,7 @@ def document(version: str = "0.1.0") -> dict[str, Any]:
     models: list[type[BaseModel]] = [*events.values()]
     for op in operations.values():
         models += [op.request, op.reply]
-    models += [DataTransferRequest, DataTransferReply]
+    models += [DataTransferRequest, DataTransferReply, StationCommand, CommandAnswer]
     unique = list(dict.fromkeys(models))
     _, schema = models_json_schema([(m, "serialization") for m in unique], ref_template=REF)
     channels: dict[str, Any] = {}
@@ -109,13 +110,15 @@ def document(version: str = "0.1.0") -> dict[str, Any]:
         "contentType": "application/json",
         "payload": {"$ref": REF.format(model=DataTransferReply.__name__)},
     }
+    _add_commands(channels, async_operations, messages)
     return {
         "asyncapi": "3.0.0",
         "info": {
             "title": "OpenCPMS events and RPC",
             "version": version,
             "description": "Domain events on the opencpms.events topic exchange (CloudEvents 1.0, "
-            "structured JSON) and request/reply operations on the opencpms.rpc direct exchange. "
+            "structured JSON), request/reply operations on the opencpms.rpc direct exchange, "
+            "and commands to charge points on the opencpms.commands direct exchange. "
             "Generated from libs/contracts; do not edit by hand (make asyncapi).",
         },
         "defaultContentType": "application/json",
@@ -125,6 +128,50 @@ def document(version: str = "0.1.0") -> dict[str, Any]:
             "messages": dict(sorted(messages.items())),
             "schemas": dict(sorted(schema.get("$defs", {}).items())),
         },
+    }
+
+
+def _add_commands(
+    channels: dict[str, Any], async_operations: dict[str, Any], messages: dict[str, Any]
+) -> None:
+    messages["station.command"] = {
+        "name": "station.command",
+        "contentType": "application/json",
+        "payload": {"$ref": REF.format(model=StationCommand.__name__)},
+    }
+    messages["station.command.reply"] = {
+        "name": "station.command.reply",
+        "contentType": "application/json",
+        "summary": "x-status ok: CommandAnswer; x-status error: {code, message, details} with "
+        "code offline | timeout | station_error | not_supported | invalid",
+        "payload": {"$ref": REF.format(model=CommandAnswer.__name__)},
+    }
+    channels["station.command"] = {
+        "address": "{stationId}",
+        "description": "opencpms.commands direct exchange, routing key = station id. Publish "
+        "mandatory with reply_to and correlation_id: the gateway node holding the station "
+        "answers; a returned message means the station is offline.",
+        "parameters": {"stationId": {"description": "The station's id"}},
+        "messages": {"station.command": {"$ref": "#/components/messages/station.command"}},
+        "bindings": {
+            "amqp": {
+                "is": "routingKey",
+                "exchange": {"name": "opencpms.commands", "type": "direct", "durable": True},
+            }
+        },
+    }
+    channels["station.command.reply"] = {
+        "address": None,
+        "description": "The caller's reply queue (reply_to); header x-status ok|error.",
+        "messages": {
+            "station.command.reply": {"$ref": "#/components/messages/station.command.reply"}
+        },
+    }
+    async_operations["command.station"] = {
+        "action": "receive",
+        "channel": {"$ref": "#/channels/station.command"},
+        "summary": "Carry out a command on a charge point, in its own OCPP version.",
+        "reply": {"channel": {"$ref": "#/channels/station.command.reply"}},
     }
 
 

@@ -8,6 +8,7 @@ from dataclasses import dataclass, field
 
 from aio_pika.abc import AbstractChannel, AbstractRobustConnection
 
+from opencpms_messaging.commands import CommandHandler, CommandQueue, StationCommander
 from opencpms_messaging.connection import connect
 from opencpms_messaging.consumer import EventConsumer
 from opencpms_messaging.publisher import EventPublisher
@@ -22,6 +23,7 @@ class Broker:
     publisher: EventPublisher
     name: str
     _rpc_client: RpcClient | None = None
+    _rpc_exchanges: Exchanges | None = None
     _channels: list[AbstractChannel] = field(default_factory=list)
 
     @classmethod
@@ -47,8 +49,25 @@ class Broker:
             exchanges = await declare_exchanges(channel)
             client = RpcClient(channel, exchanges.rpc, name=self.name)
             await client.start()
-            self._rpc_client = client
+            self._rpc_client, self._rpc_exchanges = client, exchanges
         return self._rpc_client
+
+    async def commander(self) -> StationCommander:
+        """Sends commands to stations; shares the RPC client's reply queue and channel."""
+        client = await self.rpc_client()
+        assert self._rpc_exchanges is not None
+        return StationCommander(client, self._rpc_exchanges.commands)
+
+    async def command_queue(
+        self, node_id: str, handler: CommandHandler, *, prefetch: int = 1000
+    ) -> CommandQueue:
+        """A gateway node's command queue (call ``start()`` on it)."""
+        channel = await self.connection.channel(publisher_confirms=False)
+        self._channels.append(channel)
+        exchanges = await declare_exchanges(channel)
+        return CommandQueue(
+            channel, exchanges.commands, node_id=node_id, handler=handler, prefetch=prefetch
+        )
 
     async def rpc_server(self, service: str, *, prefetch: int = 64) -> RpcServer:
         channel = await self.connection.channel(publisher_confirms=False)

@@ -68,6 +68,29 @@ class RpcClient:
     ) -> ReplyT:
         if not isinstance(request, op.request):
             raise TypeError(f"{op.routing_key} takes {op.request.__name__}")
+        reply = await self.request(
+            self._exchange,
+            op.routing_key,
+            request,
+            message_type=op.routing_key,
+            timeout=timeout,
+            unroutable=f"no service consumes {op.routing_key}",
+        )
+        return op.reply.model_validate_json(reply)
+
+    async def request(
+        self,
+        exchange: AbstractExchange,
+        routing_key: str,
+        request: Contract,
+        *,
+        message_type: str,
+        timeout: float,
+        unroutable: str,
+    ) -> bytes:
+        """Publishes ``request`` on ``exchange`` and returns the body of a successful reply;
+        raises the :class:`RpcError` the serving side reported, :class:`RpcNoRouteError`
+        (message ``unroutable``) when the broker returned the request, or a timeout."""
         correlation_id = uuid.uuid4().hex
         future: asyncio.Future[AbstractIncomingMessage] = asyncio.get_running_loop().create_future()
         self._pending[correlation_id] = future
@@ -78,27 +101,27 @@ class RpcClient:
                 correlation_id=correlation_id,
                 message_id=correlation_id,
                 reply_to=self._reply_queue_name,
-                type=op.routing_key,
+                type=message_type,
                 expiration=timeout,
                 delivery_mode=aio_pika.DeliveryMode.NOT_PERSISTENT,
             )
             # The confirm is not awaited before the reply: it runs alongside, and only its
             # failure (a returned request, a lost channel) ends the wait early.
             published = asyncio.ensure_future(
-                self._exchange.publish(message, routing_key=op.routing_key, mandatory=True)
+                exchange.publish(message, routing_key=routing_key, mandatory=True)
             )
-            published.add_done_callback(functools.partial(_on_published, future, op.routing_key))
+            published.add_done_callback(functools.partial(_on_published, future, unroutable))
             try:
                 reply = await asyncio.wait_for(future, timeout)
             except TimeoutError:
                 raise RpcTimeoutError(
-                    f"{op.routing_key} did not answer within {timeout:g} s"
+                    f"{message_type} for {routing_key} got no answer within {timeout:g} s"
                 ) from None
         finally:
             self._pending.pop(correlation_id, None)
         if reply.headers.get(STATUS_HEADER) == "error":
             raise error_from_body(RpcErrorBody.model_validate_json(reply.body))
-        return op.reply.model_validate_json(reply.body)
+        return reply.body
 
     async def _on_reply(self, message: AbstractIncomingMessage) -> None:
         future = self._pending.get(message.correlation_id or "")
@@ -108,7 +131,7 @@ class RpcClient:
 
 def _on_published(
     future: asyncio.Future[AbstractIncomingMessage],
-    routing_key: str,
+    unroutable: str,
     published: asyncio.Future[object],
 ) -> None:
     if published.cancelled():
@@ -117,7 +140,7 @@ def _on_published(
     if exc is None or future.done():
         return
     if isinstance(exc, PublishError):
-        future.set_exception(RpcNoRouteError(f"no service consumes {routing_key}"))
+        future.set_exception(RpcNoRouteError(unroutable))
     else:
         future.set_exception(RpcUnavailableError(f"broker unavailable: {exc}"))
 
@@ -172,33 +195,41 @@ class RpcServer:
             reply: Contract = await handler(request)
             body, status = reply.model_dump_json().encode(), "ok"
         except Exception as exc:  # every failure becomes an error reply, never a lost request
-            error = _error_body(exc)
+            error = error_body(exc)
             if error.code == "internal":
                 log.exception("RPC %s failed", message.routing_key)
             body, status = error.model_dump_json().encode(), "error"
-        if message.reply_to:
-            await self._channel.default_exchange.publish(
-                aio_pika.Message(
-                    body=body,
-                    content_type="application/json",
-                    correlation_id=message.correlation_id,
-                    headers={STATUS_HEADER: status},
-                    delivery_mode=aio_pika.DeliveryMode.NOT_PERSISTENT,
-                ),
-                routing_key=message.reply_to,
-            )
+        await publish_reply(self._channel, message, body, status)
         await message.ack()
+
+
+async def publish_reply(
+    channel: AbstractChannel, request: AbstractIncomingMessage, body: bytes, status: str
+) -> None:
+    """Answers ``request`` on its ``reply_to`` queue; ``status`` is ``ok`` or ``error``."""
+    if request.reply_to:
+        await channel.default_exchange.publish(
+            aio_pika.Message(
+                body=body,
+                content_type="application/json",
+                correlation_id=request.correlation_id,
+                headers={STATUS_HEADER: status},
+                delivery_mode=aio_pika.DeliveryMode.NOT_PERSISTENT,
+            ),
+            routing_key=request.reply_to,
+        )
 
 
 class _UnknownOperation(Exception):
     rpc_code = "invalid"
 
 
-def _error_body(exc: Exception) -> RpcErrorBody:
+def error_body(exc: Exception) -> RpcErrorBody:
+    """The error reply for ``exc``: its own code when it carries one, ``internal`` otherwise."""
     if isinstance(exc, ValidationError):
         return RpcErrorBody(code="invalid", message=str(exc))
     if isinstance(exc, RpcError):
-        return RpcErrorBody(code=exc.code, message=exc.message)
+        return RpcErrorBody(code=exc.code, message=exc.message, details=exc.details)
     code = getattr(exc, "rpc_code", None)
     if isinstance(code, str):
         return RpcErrorBody(code=code, message=str(exc))

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from typing import Any
+
 from opencpms_contracts.base import Contract
 
 
@@ -10,6 +12,7 @@ class RpcErrorBody(Contract):
 
     code: str
     message: str
+    details: dict[str, Any] | None = None
 
 
 class RpcError(Exception):
@@ -17,9 +20,10 @@ class RpcError(Exception):
 
     code = "internal"
 
-    def __init__(self, message: str = "") -> None:
+    def __init__(self, message: str = "", *, details: dict[str, Any] | None = None) -> None:
         super().__init__(message or self.code)
         self.message = message or self.code
+        self.details = details
 
 
 class RpcTimeoutError(RpcError):
@@ -52,6 +56,25 @@ class ConflictError(RpcError):
     code = "conflict"
 
 
+class StationOfflineError(RpcError):
+    """No gateway node holds the station's connection: the command was certainly not sent."""
+
+    code = "offline"
+
+
+class StationCallError(RpcError):
+    """The station answered a command with a CALLERROR; ``details`` holds its ``error_code``,
+    ``description`` and ``error_details``."""
+
+    code = "station_error"
+
+
+class NotSupportedError(RpcError):
+    """The station's OCPP version has no such operation."""
+
+    code = "not_supported"
+
+
 _BY_CODE: dict[str, type[RpcError]] = {
     cls.code: cls
     for cls in (
@@ -61,9 +84,12 @@ _BY_CODE: dict[str, type[RpcError]] = {
         NotFoundError,
         InvalidRequestError,
         ConflictError,
+        StationOfflineError,
+        StationCallError,
+        NotSupportedError,
     )
 }
 
 
 def error_from_body(body: RpcErrorBody) -> RpcError:
-    return _BY_CODE.get(body.code, RpcError)(body.message)
+    return _BY_CODE.get(body.code, RpcError)(body.message, details=body.details)

@@ -11,6 +11,7 @@ from websockets.asyncio.server import Server, serve
 from opencpms_contracts.stations import StationConnected
 from opencpms_gateway import actions_v2, actions_v16
 from opencpms_gateway.backend import Backend, EventLog
+from opencpms_gateway.commands import CommandDispatcher
 from opencpms_gateway.connections import ConnectionRegistry
 from opencpms_gateway.handshake import Handshake
 from opencpms_gateway.ocpp_schemas import schemas
@@ -77,6 +78,9 @@ async def build(settings: Settings) -> GatewayNode:
             frame_log=settings.frame_log, max_queued_calls=settings.max_queued_calls
         ),
     )
+    dispatcher = CommandDispatcher(registry.session_of, registry.moved_away)
+    registry.commands = await broker.command_queue(settings.node_id, dispatcher.handle)
+    await registry.commands.start()
     followers = await broker.event_consumer(
         f"gateway.{settings.node_id}.connections", ephemeral=True
     )

@@ -18,6 +18,7 @@ from opencpms_gateway.ocpp_schemas import schemas
 from opencpms_gateway.router import ActionRouter, StationState
 from opencpms_gateway.session import CLOSE_REPLACED, SessionOptions, StationSession
 from opencpms_messaging.cloudevents_codec import EventEnvelope
+from opencpms_messaging.commands import CommandQueue
 
 log = logging.getLogger(__name__)
 
@@ -40,6 +41,10 @@ class ConnectionRegistry:
         self._events = events
         self._options = options
         self.sessions: dict[str, StationSession] = {}
+        # Set by bootstrap once the node's command queue exists; bindings follow sessions.
+        self.commands: CommandQueue | None = None
+        # Stations whose connection here was closed because another node took them over.
+        self._moved: set[str] = set()
 
     @property
     def subprotocols(self) -> list[str]:
@@ -66,16 +71,21 @@ class ConnectionRegistry:
         )
         previous = self.sessions.get(station_id)
         self.sessions[station_id] = session
+        self._moved.discard(station_id)
         if previous is not None:
             log.info("%s reconnected; closing its older connection", station_id)
             await previous.close(CLOSE_REPLACED, "replaced by a newer connection")
         remote = websocket.remote_address
-        await self._publish_connected(session, f"{remote[0]}:{remote[1]}" if remote else None)
+        await asyncio.gather(
+            self._bind(station_id),
+            self._publish_connected(session, f"{remote[0]}:{remote[1]}" if remote else None),
+        )
         try:
             await session.run()
         finally:
             if self.sessions.get(station_id) is session:
                 del self.sessions[station_id]
+                await self._unbind(station_id)
             await self._publish(
                 StationDisconnected(
                     station_id=station_id,
@@ -87,6 +97,28 @@ class ConnectionRegistry:
                     reason=websocket.close_reason or None,
                 )
             )
+
+    def session_of(self, station_id: str) -> StationSession | None:
+        return self.sessions.get(station_id)
+
+    def moved_away(self, station_id: str) -> bool:
+        return station_id in self._moved
+
+    async def _bind(self, station_id: str) -> None:
+        if self.commands is None:
+            return
+        try:
+            await self.commands.bind(station_id)
+        except Exception:  # the station is still served; only commands cannot reach it
+            log.exception("could not bind %s to this node's command queue", station_id)
+
+    async def _unbind(self, station_id: str) -> None:
+        if self.commands is None:
+            return
+        try:
+            await self.commands.unbind(station_id)
+        except Exception:
+            log.exception("could not unbind %s from this node's command queue", station_id)
 
     async def _publish_connected(self, session: StationSession, remote: str | None) -> None:
         await self._publish(
@@ -117,6 +149,7 @@ class ConnectionRegistry:
                 event.station_id,
                 event.node_id,
             )
+            self._moved.add(event.station_id)
             await session.close(CLOSE_REPLACED, "replaced by a newer connection")
 
     async def close_all(self) -> None:

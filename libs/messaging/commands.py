@@ -1,0 +1,108 @@
+"""Commands to charge points over ``opencpms.commands`` (ARCHITECTURE §3).
+
+RabbitMQ is the routing table: each gateway node has one exclusive queue and binds a station's
+id to it while it holds that station's websocket. A command is published ``mandatory`` with the
+station id as routing key, so it reaches the node holding the station, or comes back at once
+when no node does (the station is offline).
+"""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Awaitable, Callable
+
+from aio_pika.abc import AbstractChannel, AbstractExchange, AbstractIncomingMessage, AbstractQueue
+
+from opencpms_contracts.commands import CommandAnswer, StationCommand
+from opencpms_messaging.rpc import RpcClient, error_body, publish_reply
+from opencpms_messaging.rpc_errors import RpcNoRouteError, StationOfflineError
+
+log = logging.getLogger(__name__)
+
+COMMAND_MESSAGE_TYPE = "station.command"
+# Beyond the station's own time: the gateway needs a moment to translate and to reply.
+REPLY_MARGIN_S = 5.0
+
+CommandHandler = Callable[[StationCommand], Awaitable[CommandAnswer | None]]
+
+
+class StationCommander:
+    """Sends commands to stations, whichever gateway node holds them."""
+
+    def __init__(self, rpc: RpcClient, exchange: AbstractExchange) -> None:
+        self._rpc = rpc
+        self._exchange = exchange
+
+    async def send(self, command: StationCommand) -> CommandAnswer:
+        """The station's answer; raises :class:`StationOfflineError`, ``RpcTimeoutError``,
+        ``StationCallError``, ``NotSupportedError`` or ``InvalidRequestError``."""
+        try:
+            body = await self._rpc.request(
+                self._exchange,
+                command.station_id,
+                command,
+                message_type=COMMAND_MESSAGE_TYPE,
+                timeout=command.timeout_s + REPLY_MARGIN_S,
+                unroutable=f"{command.station_id} is not connected",
+            )
+        except RpcNoRouteError as exc:
+            raise StationOfflineError(exc.message) from None
+        return CommandAnswer.model_validate_json(body)
+
+
+class CommandQueue:
+    """A gateway node's command queue and the bindings of the stations it holds.
+
+    The handler returns ``None`` for a command this node must not answer: during a reconnect
+    to another node both nodes are bound for a moment, and only the one holding the station
+    replies, so a command is carried out once.
+    """
+
+    def __init__(
+        self,
+        channel: AbstractChannel,
+        exchange: AbstractExchange,
+        *,
+        node_id: str,
+        handler: CommandHandler,
+        prefetch: int = 1000,
+    ) -> None:
+        self._channel = channel
+        self._exchange = exchange
+        self._handler = handler
+        self._prefetch = prefetch
+        self.queue_name = f"gateway.commands.{node_id}"
+        self._queue: AbstractQueue | None = None
+
+    async def start(self) -> None:
+        # Each command waits for a station's answer, so prefetch bounds how many stations this
+        # node can be waiting on at once, not throughput.
+        await self._channel.set_qos(prefetch_count=self._prefetch)
+        self._queue = await self._channel.declare_queue(
+            self.queue_name, exclusive=True, auto_delete=True
+        )
+        await self._queue.consume(self._on_command)
+
+    async def bind(self, station_id: str) -> None:
+        assert self._queue is not None, "start() first"
+        await self._queue.bind(self._exchange, routing_key=station_id)
+
+    async def unbind(self, station_id: str) -> None:
+        assert self._queue is not None, "start() first"
+        await self._queue.unbind(self._exchange, routing_key=station_id)
+
+    async def _on_command(self, message: AbstractIncomingMessage) -> None:
+        try:
+            command = StationCommand.model_validate_json(message.body)
+            answer = await self._handler(command)
+            if answer is None:
+                await message.ack()
+                return
+            body, status = answer.model_dump_json().encode(), "ok"
+        except Exception as exc:  # every failure becomes an error reply, never a lost command
+            error = error_body(exc)
+            if error.code == "internal":
+                log.exception("command for %s failed", message.routing_key)
+            body, status = error.model_dump_json().encode(), "error"
+        await publish_reply(self._channel, message, body, status)
+        await message.ack()

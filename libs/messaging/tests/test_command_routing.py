@@ -1,0 +1,108 @@
+"""Command routing on the real broker: the binding of a station id is the routing table."""
+
+from __future__ import annotations
+
+import uuid
+from collections.abc import AsyncIterator
+
+import pytest
+
+from opencpms_contracts.commands import ClearCache, CommandAnswer, StationCommand
+from opencpms_messaging.broker import Broker
+from opencpms_messaging.commands import CommandQueue
+from opencpms_messaging.rpc_errors import NotSupportedError, StationOfflineError
+
+pytestmark = pytest.mark.integration
+
+
+class Node:
+    """A gateway node as the routing sees it: which stations it holds and what it answered."""
+
+    def __init__(self, name: str) -> None:
+        self.name = name
+        self.holds: set[str] = set()
+        self.answered: list[str] = []
+        self.queue: CommandQueue | None = None
+
+    async def handle(self, command: StationCommand) -> CommandAnswer | None:
+        if command.station_id not in self.holds:
+            return None
+        if command.station_id.startswith("OLD-"):
+            raise NotSupportedError("clear_cache is not in this version")
+        self.answered.append(command.station_id)
+        return CommandAnswer(
+            station_id=command.station_id,
+            ocpp_version="1.6",
+            action="ClearCache",
+            status="Accepted",
+            data={"node": self.name},
+        )
+
+    async def take(self, station_id: str) -> None:
+        assert self.queue is not None
+        self.holds.add(station_id)
+        await self.queue.bind(station_id)
+
+    async def drop(self, station_id: str) -> None:
+        assert self.queue is not None
+        self.holds.discard(station_id)
+        await self.queue.unbind(station_id)
+
+
+@pytest.fixture
+async def nodes(amqp_url: str) -> AsyncIterator[tuple[Node, Node]]:
+    brokers, pair = [], []
+    for name in ("a", "b"):
+        node = Node(name)
+        broker = await Broker.open(amqp_url, name=f"node-{name}", source="/tests")
+        node.queue = await broker.command_queue(f"test-{name}-{uuid.uuid4().hex[:6]}", node.handle)
+        await node.queue.start()
+        brokers.append(broker)
+        pair.append(node)
+    yield pair[0], pair[1]
+    for broker in brokers:
+        await broker.close()
+
+
+def command(station_id: str) -> StationCommand:
+    return StationCommand(station_id=station_id, command=ClearCache(), timeout_s=5)
+
+
+async def test_command_reaches_the_node_holding_the_station(broker, nodes):
+    a, b = nodes
+    await a.take("CP-A")
+    await b.take("CP-B")
+    commander = await broker.commander()
+    assert (await commander.send(command("CP-A"))).data == {"node": "a"}
+    assert (await commander.send(command("CP-B"))).data == {"node": "b"}
+    assert a.answered == ["CP-A"]
+    assert b.answered == ["CP-B"]
+
+
+async def test_unbound_station_is_offline_at_once(broker, nodes):
+    commander = await broker.commander()
+    with pytest.raises(StationOfflineError, match="not connected"):
+        await commander.send(command("CP-NOWHERE"))
+
+
+async def test_station_moved_to_another_node_is_commanded_there_once(broker, nodes):
+    a, b = nodes
+    await a.take("CP-M")
+    commander = await broker.commander()
+    assert (await commander.send(command("CP-M"))).data == {"node": "a"}
+    # Reconnected to b; a still has its binding until it notices (both are bound now).
+    a.holds.discard("CP-M")
+    await b.take("CP-M")
+    assert (await commander.send(command("CP-M"))).data == {"node": "b"}
+    await a.drop("CP-M")
+    assert (await commander.send(command("CP-M"))).data == {"node": "b"}
+    assert a.answered == ["CP-M"]
+    assert b.answered == ["CP-M", "CP-M"]
+
+
+async def test_handler_errors_reach_the_caller_with_their_code(broker, nodes):
+    a, _ = nodes
+    await a.take("OLD-1")
+    commander = await broker.commander()
+    with pytest.raises(NotSupportedError, match="not in this version"):
+        await commander.send(command("OLD-1"))
