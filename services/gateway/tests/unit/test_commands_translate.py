@@ -1,85 +1,20 @@
 """Every version-neutral command becomes a schema-valid CALL in each OCPP version, or is refused
 as not supported; answers come back with their status split off."""
 
-from datetime import UTC, datetime
-
 import pytest
 
 from opencpms_contracts import commands as c
-from opencpms_contracts.common import AuthorizationStatus, IdToken, IdTokenInfo
+from opencpms_contracts.command_examples import COMMAND_EXAMPLES, PROFILE, TOKEN
 from opencpms_gateway.commands import ocpp_call
 from opencpms_gateway.translate import commands_v2, commands_v16
 from opencpms_messaging.rpc_errors import InvalidRequestError, NotSupportedError
-
-AT = datetime(2026, 5, 1, 12, 0, tzinfo=UTC)
-TOKEN = IdToken(value="04A2B3C4", type="ISO14443")
-PROFILE = c.ChargingProfile(
-    id=7,
-    stack_level=1,
-    purpose="TxDefaultProfile",
-    kind="Absolute",
-    valid_from=AT,
-    schedule=c.ChargingSchedule(
-        charging_rate_unit="A",
-        start_schedule=AT,
-        periods=[
-            c.ChargingSchedulePeriod(start_period_s=0, limit=16, number_phases=3),
-            c.ChargingSchedulePeriod(start_period_s=3600, limit=8.5),
-        ],
-    ),
-)
-
-EXAMPLES: dict[str, c.Command] = {
-    "remote_start": c.RemoteStart(id_token=TOKEN, evse_id=1, charging_profile=PROFILE),
-    "remote_stop": c.RemoteStop(station_transaction_id="42"),
-    "reset": c.Reset(type="hard"),
-    "unlock_connector": c.UnlockConnector(evse_id=2),
-    "change_availability": c.ChangeAvailability(evse_id=1, connector_id=1, operative=False),
-    "get_configuration": c.GetConfiguration(keys=["HeartbeatInterval"]),
-    "change_configuration": c.ChangeConfiguration(key="HeartbeatInterval", value="120"),
-    "get_variables": c.GetVariables(
-        variables=[c.VariableRef(component="OCPPCommCtrlr", variable="HeartbeatInterval")]
-    ),
-    "set_variables": c.SetVariables(
-        variables=[
-            c.VariableSetting(
-                component="EVSE", variable="Power", evse_id=1, attribute_type="Target", value="1"
-            )
-        ]
-    ),
-    "get_base_report": c.GetBaseReport(request_id=3),
-    "clear_cache": c.ClearCache(),
-    "trigger_message": c.TriggerMessage(message="StatusNotification", evse_id=1, connector_id=1),
-    "data_transfer": c.DataTransfer(vendor_id="com.example", message_id="m", data={"a": 1}),
-    "send_local_list": c.SendLocalList(
-        version=5,
-        entries=[
-            c.LocalListEntry(
-                id_token=TOKEN,
-                id_token_info=IdTokenInfo(status=AuthorizationStatus.NO_CREDIT, expires_at=AT),
-            )
-        ],
-    ),
-    "get_local_list_version": c.GetLocalListVersion(),
-    "reserve_now": c.ReserveNow(
-        reservation_id=9, expires_at=AT, id_token=TOKEN, evse_id=1, group_id="FLEET"
-    ),
-    "cancel_reservation": c.CancelReservation(reservation_id=9),
-    "set_charging_profile": c.SetChargingProfile(evse_id=1, profile=PROFILE),
-    "clear_charging_profile": c.ClearChargingProfile(evse_id=1, purpose="StationMaxProfile"),
-    "get_composite_schedule": c.GetCompositeSchedule(
-        evse_id=1, duration_s=3600, charging_rate_unit="W"
-    ),
-    "update_firmware": c.UpdateFirmware(location="https://fw.example/1.2.bin", retrieve_at=AT),
-    "upload_logs": c.UploadLogs(location="ftp://logs.example/", oldest=AT),
-}
 
 ONLY_16 = {"get_configuration", "change_configuration"}
 ONLY_2 = {"get_variables", "set_variables", "get_base_report"}
 
 
 def test_every_command_kind_has_an_example():
-    assert set(EXAMPLES) == set(c.COMMAND_KINDS)
+    assert set(COMMAND_EXAMPLES) == set(c.COMMAND_KINDS)
 
 
 @pytest.mark.parametrize("kind", c.COMMAND_KINDS)
@@ -88,9 +23,9 @@ def test_command_is_a_valid_call_or_not_supported(version, kind):
     unsupported = ONLY_2 if version == "1.6" else ONLY_16
     if kind in unsupported:
         with pytest.raises(NotSupportedError):
-            ocpp_call(version, EXAMPLES[kind])
+            ocpp_call(version, COMMAND_EXAMPLES[kind])
     else:
-        action, payload = ocpp_call(version, EXAMPLES[kind])  # schema-checked inside
+        action, payload = ocpp_call(version, COMMAND_EXAMPLES[kind])  # schema-checked inside
         assert action
         assert isinstance(payload, dict)
 
@@ -134,9 +69,9 @@ def test_station_max_profile_is_named_per_version():
 
 
 def test_local_list_statuses_16_does_not_know_become_invalid():
-    _, payload = ocpp_call("1.6", EXAMPLES["send_local_list"])
+    _, payload = ocpp_call("1.6", COMMAND_EXAMPLES["send_local_list"])
     assert payload["localAuthorizationList"][0]["idTagInfo"]["status"] == "Invalid"
-    _, payload = ocpp_call("2.0.1", EXAMPLES["send_local_list"])
+    _, payload = ocpp_call("2.0.1", COMMAND_EXAMPLES["send_local_list"])
     assert payload["localAuthorizationList"][0]["idTokenInfo"]["status"] == "NoCredit"
 
 

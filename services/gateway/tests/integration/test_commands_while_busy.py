@@ -1,0 +1,104 @@
+"""A station's answer to an operator command is read while that station's own request is still
+waiting on a slow service: the gateway's reader never queues behind its call worker (the trap
+of the ``ocpp`` package's sequential receive loop)."""
+
+from __future__ import annotations
+
+import asyncio
+import base64
+import json
+import uuid
+
+import pytest
+import websockets
+
+from opencpms_contracts import authorization as auth
+from opencpms_contracts.commands import ClearCache, StationCommand
+from opencpms_contracts.common import AuthorizationStatus, IdTokenInfo
+from opencpms_gateway.bootstrap import build
+from opencpms_gateway.settings import Settings
+from opencpms_messaging.broker import Broker
+from opencpms_messaging.testing import temporary_vhost
+
+pytestmark = pytest.mark.integration
+
+
+class SlowAuthorization:
+    """The authorization service's operations, served on the real broker, with Authorize held
+    until the test releases it."""
+
+    def __init__(self) -> None:
+        self.release = asyncio.Event()
+        self.authorize_waiting = asyncio.Event()
+
+    async def authenticate(self, request: auth.AuthenticateStation) -> auth.StationAuthentication:
+        return auth.StationAuthentication(accepted=True)
+
+    async def authorize(self, request: auth.AuthorizeIdToken) -> IdTokenInfo:
+        self.authorize_waiting.set()
+        await self.release.wait()
+        return IdTokenInfo(status=AuthorizationStatus.ACCEPTED)
+
+
+@pytest.fixture
+async def own_vhost(broker_server_url):
+    """Other tests' authorization servers consume the run's shared vhost; this test's slow
+    stand-in must be the only one."""
+    async with temporary_vhost(broker_server_url) as url:
+        yield url
+
+
+@pytest.fixture
+async def broker(own_vhost):
+    opened = await Broker.open(own_vhost, name="busy-test", source="/tests")
+    yield opened
+    await opened.close()
+
+
+async def test_command_answer_is_not_blocked_by_a_slow_backend_call(own_vhost, broker):
+    amqp_url = own_vhost
+    service = SlowAuthorization()
+    server = await broker.rpc_server("authorization")
+    server.register(auth.AUTHENTICATE_STATION, service.authenticate)
+    server.register(auth.AUTHORIZE, service.authorize)
+    await server.start()
+    node = await build(
+        Settings(
+            host="127.0.0.1",
+            port=0,
+            node_id=f"busy-{uuid.uuid4().hex[:6]}",
+            amqp_url=amqp_url,
+            rpc_timeout_s=30,
+        )
+    )
+    commander = await broker.commander()
+    station_id = f"BUSY-{uuid.uuid4().hex[:6]}"
+    credentials = base64.b64encode(f"{station_id}:secret-password-1".encode()).decode()
+    try:
+        async with websockets.connect(
+            f"ws://127.0.0.1:{node.port}/ocpp/{station_id}",
+            subprotocols=["ocpp1.6"],  # type: ignore[list-item]
+            additional_headers={"Authorization": f"Basic {credentials}"},
+        ) as ws:
+            await ws.send(json.dumps([2, "a1", "Authorize", {"idTag": "TAG1"}]))
+            await asyncio.wait_for(service.authorize_waiting.wait(), 10)
+
+            async def station() -> None:
+                frame = json.loads(await ws.recv())
+                assert frame[2] == "ClearCache"
+                await ws.send(json.dumps([3, frame[1], {"status": "Accepted"}]))
+
+            answering = asyncio.create_task(station())
+            answer = await commander.send(
+                StationCommand(station_id=station_id, command=ClearCache(), timeout_s=10)
+            )
+            await answering
+            assert answer.status == "Accepted"
+            assert not service.release.is_set()  # Authorize is still waiting on the service
+            service.release.set()
+            reply = json.loads(await ws.recv())
+            assert reply[:2] == [3, "a1"]
+            assert reply[2]["idTagInfo"]["status"] == "Accepted"
+    finally:
+        service.release.set()
+        await node.close()
