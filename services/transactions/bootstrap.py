@@ -1,0 +1,70 @@
+"""Composition root: builds the transactions service from its settings.
+
+Tests call :func:`build` with their own settings (a per-run database and vhost) and may inject a
+clock; nothing here runs at import time.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import logging
+from dataclasses import dataclass
+
+from sqlalchemy.ext.asyncio import AsyncEngine
+
+from opencpms_db.engine import create_engine, session_factory
+from opencpms_db.unit_of_work import UnitOfWork
+from opencpms_messaging.broker import Broker
+from opencpms_messaging.outbox_relay import OutboxRelay
+from opencpms_transactions.clock import Clock, utc_now
+from opencpms_transactions.consumers import register_operations
+from opencpms_transactions.settings import Settings
+from opencpms_transactions.tables import outbox
+
+log = logging.getLogger(__name__)
+SERVICE = "transactions"
+
+
+@dataclass
+class TransactionsService:
+    engine: AsyncEngine
+    broker: Broker
+    relay: OutboxRelay
+
+    async def run(self, stop: asyncio.Event) -> None:
+        """Serves until ``stop`` is set, then closes the broker and database connections."""
+        relay = asyncio.create_task(self.relay.run(), name="outbox-relay")
+        log.info("transactions service ready")
+        try:
+            await stop.wait()
+        finally:
+            relay.cancel()
+            with contextlib.suppress(asyncio.CancelledError):
+                await relay
+            await self.close()
+
+    async def close(self) -> None:
+        await self.broker.close()
+        await self.engine.dispose()
+
+
+async def build(
+    settings: Settings, *, clock: Clock = utc_now, node_name: str = SERVICE
+) -> TransactionsService:
+    engine = create_engine(
+        settings.database_url.get_secret_value(), pool_size=settings.db_pool_size
+    )
+    sessions = session_factory(engine)
+    broker = await Broker.open(
+        settings.amqp_url.get_secret_value(), name=node_name, source=f"/opencpms/{SERVICE}"
+    )
+    relay = OutboxRelay(sessions, outbox, broker.publisher)
+
+    def uow() -> UnitOfWork:
+        return UnitOfWork(sessions, outbox, on_commit=relay.wake)
+
+    server = await broker.rpc_server(SERVICE, prefetch=settings.rpc_prefetch)
+    register_operations(server, {"uow": uow, "clock": clock})
+    await server.start()
+    return TransactionsService(engine=engine, broker=broker, relay=relay)

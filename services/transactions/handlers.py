@@ -1,0 +1,354 @@
+"""Use cases of the transactions service: the station's transaction messages and the queries.
+
+Each takes the message and keyword-only dependencies (``uow`` a unit-of-work factory, ``clock``)
+bound by the composition root; ``HANDLERS`` routes every RPC operation of the service.
+
+Stations retry and replay (ARCHITECTURE §5), so every write is idempotent by a business key:
+a 1.6 start by its start key, a 2.0.1 event by (transaction, seqNo), samples by their reading.
+``transaction.started`` is emitted when a transaction's row is created, ``transaction.ended``
+when it first becomes Ended: once each, whatever the order in which messages arrive.
+"""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Callable
+from datetime import datetime
+from typing import Any
+
+from opencpms_contracts import transactions as contract
+from opencpms_contracts.common import IdToken, MeterValue
+from opencpms_db.unit_of_work import UnitOfWork, UnitOfWorkFactory
+from opencpms_transactions import domain, records, repository
+from opencpms_transactions.clock import Clock
+from opencpms_transactions.errors import TransactionNotFoundError
+from opencpms_transactions.tables import TransactionRecord
+
+log = logging.getLogger(__name__)
+
+RUNNING = contract.TransactionStatus.RUNNING.value
+ENDED = contract.TransactionStatus.ENDED.value
+
+
+# -- station messages -------------------------------------------------------------------------
+
+
+async def start_transaction(
+    msg: contract.StartTransaction, *, uow: UnitOfWorkFactory, clock: Clock
+) -> contract.TransactionAccepted:
+    async with uow() as work:
+        if msg.station_transaction_id is None:
+            accepted = await _start_16(work, msg, clock())
+        else:
+            accepted = await _start_2(work, msg, msg.station_transaction_id, clock())
+        await work.commit()
+    return accepted
+
+
+async def _start_16(
+    work: UnitOfWork, msg: contract.StartTransaction, now: datetime
+) -> contract.TransactionAccepted:
+    key = domain.start_key(
+        evse_id=msg.evse_id,
+        connector_id=msg.connector_id,
+        started_at=msg.started_at,
+        id_token=msg.id_token.value if msg.id_token else None,
+    )
+    transaction_id = await repository.next_transaction_id(work.session)
+    values = _new_row(msg, station_transaction_id=str(transaction_id), now=now)
+    created = await repository.insert_transaction(
+        work.session,
+        {**values, "id": transaction_id, "start_key": key},
+        unique_on=["station_id", "start_key"],
+    )
+    if created is None:
+        existing = await repository.by_start_key(work.session, msg.station_id, key)
+        log.info("%s repeated StartTransaction %s", msg.station_id, existing.id)
+        return _accepted(existing, duplicate=True)
+    row = await _locked(work, msg.station_id, str(transaction_id))
+    assert row is not None
+    await _record_values(work, row, msg.meter_values, now)
+    work.emit(records.started_event(row), subject=row.station_id)
+    return _accepted(row, duplicate=False)
+
+
+async def _start_2(
+    work: UnitOfWork, msg: contract.StartTransaction, station_transaction_id: str, now: datetime
+) -> contract.TransactionAccepted:
+    values = _new_row(msg, station_transaction_id=station_transaction_id, now=now)
+    created = await repository.insert_transaction(
+        work.session, values, unique_on=["station_id", "station_transaction_id"]
+    )
+    row = await _locked(work, msg.station_id, station_transaction_id)
+    assert row is not None  # inserted now, or by the earlier message the insert collided with
+    if created is not None:
+        await _claim(work, row, msg.seq_no)
+        await _record_values(work, row, msg.meter_values, now)
+        work.emit(records.started_event(row), subject=row.station_id)
+        return _accepted(row, duplicate=False)
+    if not await _claim(work, row, msg.seq_no):
+        return _accepted(row, duplicate=True)
+    # The transaction was created from a later event whose Started had not arrived (an offline
+    # queue delivered out of order): fill in what only the start knows.
+    if row.implicit:
+        row.implicit = False
+        row.evse_id, row.connector_id = msg.evse_id, msg.connector_id
+        row.started_at = min(row.started_at, msg.started_at)
+    if row.id_token is None and msg.id_token is not None:
+        _set_token(row, msg.id_token)
+    if row.id_token_info is None and msg.id_token_info is not None:
+        row.id_token_info = msg.id_token_info.model_dump(mode="json")
+    if row.meter_start_wh is None:
+        row.meter_start_wh = msg.meter_start_wh
+    if row.reservation_id is None:
+        row.reservation_id = msg.reservation_id
+    await _record_values(work, row, msg.meter_values, now)
+    row.energy_wh = _energy(row)
+    return _accepted(row, duplicate=False)
+
+
+async def update_transaction(
+    msg: contract.UpdateTransaction, *, uow: UnitOfWorkFactory, clock: Clock
+) -> contract.TransactionAccepted:
+    now = clock()
+    async with uow() as work:
+        row = await _existing_or_implicit(
+            work, msg, started_at=_earliest(msg.meter_values, msg.timestamp), now=now
+        )
+        if not await _claim(work, row, msg.seq_no):
+            return _accepted(row, duplicate=True)
+        if msg.id_token is not None and row.id_token is None:
+            _set_token(row, msg.id_token)
+        changed_state = msg.charging_state is not None and msg.charging_state != row.charging_state
+        if msg.charging_state is not None:
+            row.charging_state = msg.charging_state
+        stored = await _record_values(work, row, msg.meter_values, now)
+        if (stored or changed_state) and row.status == RUNNING:
+            work.emit(
+                records.updated_event(row, timestamp=msg.timestamp, values=msg.meter_values),
+                subject=row.station_id,
+            )
+        accepted = _accepted(row, duplicate=not (stored or changed_state))
+        await work.commit()
+    return accepted
+
+
+async def end_transaction(
+    msg: contract.EndTransaction, *, uow: UnitOfWorkFactory, clock: Clock
+) -> contract.TransactionAccepted:
+    now = clock()
+    async with uow() as work:
+        row = await _existing_or_implicit(
+            work, msg, started_at=_earliest(msg.meter_values, msg.ended_at), now=now
+        )
+        if not await _claim(work, row, msg.seq_no):
+            return _accepted(row, duplicate=True)
+        await _record_values(work, row, msg.meter_values, now)
+        if row.status == ENDED:
+            log.info("%s ended transaction %s again", row.station_id, row.id)
+            accepted = _accepted(row, duplicate=True)
+        else:
+            row.status = ENDED
+            row.ended_at = msg.ended_at
+            row.stop_reason = msg.stop_reason
+            if msg.meter_stop_wh is not None:
+                row.meter_stop_wh = msg.meter_stop_wh
+            if row.id_token is None and msg.id_token is not None:
+                _set_token(row, msg.id_token)
+            row.energy_wh = _energy(row)
+            work.emit(records.ended_event(row), subject=row.station_id)
+            accepted = _accepted(row, duplicate=False)
+        await work.commit()
+    return accepted
+
+
+async def record_meter_values(
+    msg: contract.RecordMeterValues, *, uow: UnitOfWorkFactory
+) -> contract.MeterValuesRecorded:
+    rows = records.sample_rows(
+        msg.meter_values,
+        station_id=msg.station_id,
+        evse_id=msg.evse_id,
+        connector_id=msg.connector_id,
+        transaction_id=None,
+    )
+    async with uow() as work:
+        stored = await repository.insert_samples(work.session, rows)
+        await work.commit()
+    return contract.MeterValuesRecorded(stored=stored)
+
+
+# -- queries ----------------------------------------------------------------------------------
+
+
+async def list_transactions(
+    msg: contract.ListTransactions, *, uow: UnitOfWorkFactory
+) -> contract.TransactionPage:
+    async with uow() as work:
+        rows, total = await repository.list_transactions(
+            work.session,
+            station_id=msg.station_id,
+            id_token=msg.id_token,
+            status=msg.status.value if msg.status else None,
+            started_from=msg.started_from,
+            started_to=msg.started_to,
+            limit=msg.limit,
+            offset=msg.offset,
+        )
+        items = [records.summary(row) for row in rows]
+    return contract.TransactionPage(items=items, total=total, limit=msg.limit, offset=msg.offset)
+
+
+async def get_transaction(
+    msg: contract.TransactionRef, *, uow: UnitOfWorkFactory
+) -> contract.TransactionDetail:
+    async with uow() as work:
+        row = await repository.get(work.session, msg.transaction_id)
+        if row is None:
+            raise TransactionNotFoundError(msg.transaction_id)
+        samples = await repository.samples_of(work.session, row.id)
+        return records.detail(row, samples)
+
+
+# -- shared steps -----------------------------------------------------------------------------
+
+
+def _new_row(
+    msg: contract.StartTransaction, *, station_transaction_id: str, now: datetime
+) -> dict[str, Any]:
+    return {
+        "station_id": msg.station_id,
+        "station_transaction_id": station_transaction_id,
+        "evse_id": msg.evse_id,
+        "connector_id": msg.connector_id,
+        "status": RUNNING,
+        "implicit": False,
+        "id_token": msg.id_token.value if msg.id_token else None,
+        "id_token_type": msg.id_token.type if msg.id_token else None,
+        "id_token_info": msg.id_token_info.model_dump(mode="json") if msg.id_token_info else None,
+        "started_at": msg.started_at,
+        "meter_start_wh": msg.meter_start_wh,
+        "energy_wh": 0,
+        "charging_state": msg.charging_state,
+        "reservation_id": msg.reservation_id,
+        "updated_at": now,
+    }
+
+
+async def _existing_or_implicit(
+    work: UnitOfWork,
+    msg: contract.UpdateTransaction | contract.EndTransaction,
+    *,
+    started_at: datetime,
+    now: datetime,
+) -> TransactionRecord:
+    """The transaction a later message refers to, created if its start never arrived: a
+    session's energy must not be lost because one message was."""
+    row = await _locked(work, msg.station_id, msg.station_transaction_id)
+    if row is not None:
+        return row
+    created = await repository.insert_transaction(
+        work.session,
+        {
+            "station_id": msg.station_id,
+            "station_transaction_id": msg.station_transaction_id,
+            "evse_id": msg.evse_id or 1,
+            "connector_id": msg.connector_id or 1,
+            "status": RUNNING,
+            "implicit": True,
+            "id_token": msg.id_token.value if msg.id_token else None,
+            "id_token_type": msg.id_token.type if msg.id_token else None,
+            "started_at": started_at,
+            "energy_wh": 0,
+            "updated_at": now,
+        },
+        unique_on=["station_id", "station_transaction_id"],
+    )
+    row = await _locked(work, msg.station_id, msg.station_transaction_id)
+    assert row is not None
+    if created is not None:
+        log.warning(
+            "%s sent %s for unknown transaction %s; created it",
+            msg.station_id,
+            type(msg).__name__,
+            msg.station_transaction_id,
+        )
+        work.emit(records.started_event(row), subject=row.station_id)
+    return row
+
+
+async def _locked(
+    work: UnitOfWork, station_id: str, station_transaction_id: str
+) -> TransactionRecord | None:
+    return await repository.locked_by_station_transaction_id(
+        work.session, station_id, station_transaction_id
+    )
+
+
+async def _claim(work: UnitOfWork, row: TransactionRecord, seq_no: int | None) -> bool:
+    """False when this seqNo of the transaction was applied before (a replayed event)."""
+    if seq_no is None:
+        return True
+    claimed = await repository.claim_seq_no(work.session, row.id, seq_no)
+    if not claimed:
+        log.info("%s replayed seqNo %d of %s", row.station_id, seq_no, row.station_transaction_id)
+    return claimed
+
+
+async def _record_values(
+    work: UnitOfWork, row: TransactionRecord, values: list[MeterValue], now: datetime
+) -> int:
+    """Stores the samples not stored before and folds them into the row; returns how many."""
+    row.updated_at = now
+    if not values:
+        return 0
+    stored = await repository.insert_samples(
+        work.session,
+        records.sample_rows(
+            values,
+            station_id=row.station_id,
+            evse_id=row.evse_id,
+            connector_id=row.connector_id,
+            transaction_id=row.id,
+        ),
+    )
+    if stored:
+        readings = records.readings_of(row).fold(values)
+        for name, value in records.readings_values(readings).items():
+            setattr(row, name, value)
+        row.energy_wh = _energy(row)
+    return stored
+
+
+def _energy(row: TransactionRecord) -> int:
+    return domain.energy_wh(
+        meter_start_wh=row.meter_start_wh,
+        meter_stop_wh=row.meter_stop_wh,
+        readings=records.readings_of(row),
+    )
+
+
+def _earliest(values: list[MeterValue], fallback: datetime) -> datetime:
+    return min([v.timestamp for v in values] + [fallback])
+
+
+def _set_token(row: TransactionRecord, token: IdToken) -> None:
+    row.id_token, row.id_token_type = token.value, token.type
+
+
+def _accepted(row: TransactionRecord, *, duplicate: bool) -> contract.TransactionAccepted:
+    return contract.TransactionAccepted(
+        transaction_id=row.id,
+        station_transaction_id=row.station_transaction_id,
+        duplicate=duplicate,
+    )
+
+
+HANDLERS: dict[Any, Callable[..., Any]] = {
+    contract.START_TRANSACTION: start_transaction,
+    contract.UPDATE_TRANSACTION: update_transaction,
+    contract.END_TRANSACTION: end_transaction,
+    contract.RECORD_METER_VALUES: record_meter_values,
+    contract.LIST_TRANSACTIONS: list_transactions,
+    contract.GET_TRANSACTION: get_transaction,
+}

@@ -1,0 +1,129 @@
+"""The queries the transactions handlers need."""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from datetime import datetime
+from typing import Any
+
+from sqlalchemy import select
+from sqlalchemy.dialects.postgresql import insert
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from opencpms_db.paging import fetch_page
+from opencpms_transactions.tables import (
+    MeterSampleRecord,
+    SeenSequenceNumber,
+    TransactionRecord,
+    transaction_ids,
+)
+
+# Rows per INSERT: well below PostgreSQL's 32767 bind parameters at 12 columns a sample.
+SAMPLE_BATCH = 1000
+
+
+async def next_transaction_id(session: AsyncSession) -> int:
+    return int((await session.execute(select(transaction_ids.next_value()))).scalar_one())
+
+
+async def insert_transaction(
+    session: AsyncSession, values: dict[str, Any], *, unique_on: list[str]
+) -> int | None:
+    """Inserts a transaction; None when one with the same ``unique_on`` key exists (decided by
+    the unique constraint, so racing retries create one row)."""
+    result = await session.execute(
+        insert(TransactionRecord)
+        .values(**values)
+        .on_conflict_do_nothing(index_elements=unique_on)
+        .returning(TransactionRecord.id)
+    )
+    return result.scalar_one_or_none()
+
+
+async def locked_by_station_transaction_id(
+    session: AsyncSession, station_id: str, station_transaction_id: str
+) -> TransactionRecord | None:
+    """The transaction, locked until commit so concurrent messages of one session apply one
+    after the other."""
+    query = (
+        select(TransactionRecord)
+        .where(
+            TransactionRecord.station_id == station_id,
+            TransactionRecord.station_transaction_id == station_transaction_id,
+        )
+        .with_for_update()
+        .execution_options(populate_existing=True)
+    )
+    return (await session.execute(query)).scalar_one_or_none()
+
+
+async def by_start_key(session: AsyncSession, station_id: str, key: str) -> TransactionRecord:
+    query = select(TransactionRecord).where(
+        TransactionRecord.station_id == station_id, TransactionRecord.start_key == key
+    )
+    return (await session.execute(query)).scalar_one()
+
+
+async def claim_seq_no(session: AsyncSession, transaction_id: int, seq_no: int) -> bool:
+    """Records a seqNo as applied; False when it already was."""
+    result = await session.execute(
+        insert(SeenSequenceNumber)
+        .values(transaction_id=transaction_id, seq_no=seq_no)
+        .on_conflict_do_nothing()
+        .returning(SeenSequenceNumber.seq_no)
+    )
+    return result.scalar_one_or_none() is not None
+
+
+async def insert_samples(session: AsyncSession, rows: list[dict[str, Any]]) -> int:
+    """Stores samples in batches, skipping any stored before; returns how many were new."""
+    stored = 0
+    for start in range(0, len(rows), SAMPLE_BATCH):
+        result = await session.execute(
+            insert(MeterSampleRecord)
+            .values(rows[start : start + SAMPLE_BATCH])
+            .on_conflict_do_nothing()
+            .returning(MeterSampleRecord.id)
+        )
+        stored += len(result.all())
+    return stored
+
+
+async def get(session: AsyncSession, transaction_id: int) -> TransactionRecord | None:
+    return await session.get(TransactionRecord, transaction_id)
+
+
+async def samples_of(session: AsyncSession, transaction_id: int) -> Sequence[MeterSampleRecord]:
+    query = (
+        select(MeterSampleRecord)
+        .where(MeterSampleRecord.transaction_id == transaction_id)
+        .order_by(MeterSampleRecord.timestamp, MeterSampleRecord.id)
+    )
+    return (await session.execute(query)).scalars().all()
+
+
+async def list_transactions(
+    session: AsyncSession,
+    *,
+    station_id: str | None,
+    id_token: str | None,
+    status: str | None,
+    started_from: datetime | None,
+    started_to: datetime | None,
+    limit: int,
+    offset: int,
+) -> tuple[Sequence[TransactionRecord], int]:
+    """Newest start first; ``started_from`` inclusive, ``started_to`` exclusive."""
+    query = select(TransactionRecord)
+    if station_id is not None:
+        query = query.where(TransactionRecord.station_id == station_id)
+    if id_token is not None:
+        query = query.where(TransactionRecord.id_token == id_token)
+    if status is not None:
+        query = query.where(TransactionRecord.status == status)
+    if started_from is not None:
+        query = query.where(TransactionRecord.started_at >= started_from)
+    if started_to is not None:
+        query = query.where(TransactionRecord.started_at < started_to)
+    ordered = query.order_by(TransactionRecord.started_at.desc(), TransactionRecord.id.desc())
+    return await fetch_page(session, ordered, limit=limit, offset=offset)

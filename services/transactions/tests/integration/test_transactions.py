@@ -1,0 +1,275 @@
+"""The transactions service over the real broker and database: station messages as the gateway
+sends them, retries and replays, and the events billing systems consume."""
+
+from __future__ import annotations
+
+import asyncio
+import uuid
+from datetime import UTC, datetime, timedelta
+from decimal import Decimal
+
+import pytest
+
+from opencpms_contracts import transactions as tx
+from opencpms_contracts.common import (
+    AuthorizationStatus,
+    IdToken,
+    IdTokenInfo,
+    MeterSample,
+    MeterValue,
+)
+from opencpms_messaging.rpc_errors import NotFoundError
+
+pytestmark = pytest.mark.integration
+
+T0 = datetime(2026, 6, 1, 8, 0, tzinfo=UTC)
+TOKEN = IdToken(value="04AABBCC")
+ACCEPTED = IdTokenInfo(status=AuthorizationStatus.ACCEPTED)
+
+
+def energy(minutes: float, wh: int, context: str = "Sample.Periodic") -> MeterValue:
+    return MeterValue(
+        timestamp=T0 + timedelta(minutes=minutes),
+        samples=[
+            MeterSample(value=Decimal(wh), context=context),
+            MeterSample(measurand="Power.Active.Import", value=Decimal(7200), unit="W"),
+        ],
+    )
+
+
+async def call(rpc, op, request):
+    return await rpc.call(op, request, timeout=10)
+
+
+def start_16(station_id: str, **overrides) -> tx.StartTransaction:
+    values = {
+        "station_id": station_id,
+        "evse_id": 1,
+        "id_token": TOKEN,
+        "id_token_info": ACCEPTED,
+        "meter_start_wh": 1000,
+        "started_at": T0,
+        **overrides,
+    }
+    return tx.StartTransaction.model_validate(values)
+
+
+async def barrier(rpc, events) -> None:
+    """Every event emitted before this call has been delivered once it returns: the relay
+    publishes in commit order and the subscriber's queue keeps it."""
+    marker = f"CP-BARRIER-{uuid.uuid4().hex[:6]}"
+    await call(rpc, tx.START_TRANSACTION, start_16(marker))
+    await events.wait_for(marker, "transaction.started")
+
+
+async def test_16_session_from_start_to_end(rpc, events, station_id):
+    started = await call(rpc, tx.START_TRANSACTION, start_16(station_id))
+    assert not started.duplicate
+    assert started.station_transaction_id == str(started.transaction_id)
+    for minutes, wh in ((10, 4000), (20, 8000)):
+        update = tx.UpdateTransaction(
+            station_id=station_id,
+            station_transaction_id=started.station_transaction_id,
+            timestamp=T0 + timedelta(minutes=minutes),
+            meter_values=[energy(minutes, wh)],
+        )
+        assert not (await call(rpc, tx.UPDATE_TRANSACTION, update)).duplicate
+    end = tx.EndTransaction(
+        station_id=station_id,
+        station_transaction_id=started.station_transaction_id,
+        ended_at=T0 + timedelta(minutes=30),
+        meter_stop_wh=9500,
+        stop_reason="EVDisconnected",
+    )
+    await call(rpc, tx.END_TRANSACTION, end)
+    detail = await call(
+        rpc, tx.GET_TRANSACTION, tx.TransactionRef(transaction_id=started.transaction_id)
+    )
+    assert detail.status == tx.TransactionStatus.ENDED
+    assert detail.energy_wh == 8500
+    assert detail.meter_stop_wh == 9500
+    assert detail.stop_reason == "EVDisconnected"
+    assert detail.last_power_w == 7200
+    assert detail.id_token == TOKEN
+    assert [mv.timestamp for mv in detail.meter_values] == [
+        T0 + timedelta(minutes=10),
+        T0 + timedelta(minutes=20),
+    ]
+    assert detail.meter_values[0].samples[0].value == Decimal(4000)
+    ended = await events.wait_for(station_id, "transaction.ended")
+    assert ended.energy_wh == 8500
+    assert events.of(station_id) == [
+        "transaction.started",
+        "transaction.updated",
+        "transaction.updated",
+        "transaction.ended",
+    ]
+
+
+async def test_retried_16_start_returns_the_same_id_and_one_row(rpc, events, station_id):
+    request = start_16(station_id)
+    first, second = await asyncio.gather(
+        call(rpc, tx.START_TRANSACTION, request), call(rpc, tx.START_TRANSACTION, request)
+    )
+    third = await call(rpc, tx.START_TRANSACTION, request)
+    assert first.transaction_id == second.transaction_id == third.transaction_id
+    assert sorted([first.duplicate, second.duplicate, third.duplicate]) == [False, True, True]
+    page = await call(rpc, tx.LIST_TRANSACTIONS, tx.ListTransactions(station_id=station_id))
+    assert page.total == 1
+    await barrier(rpc, events)
+    assert events.of(station_id) == ["transaction.started"]
+
+
+async def test_another_start_on_the_same_connector_is_another_transaction(rpc, station_id):
+    first = await call(rpc, tx.START_TRANSACTION, start_16(station_id))
+    later = await call(
+        rpc, tx.START_TRANSACTION, start_16(station_id, started_at=T0 + timedelta(hours=2))
+    )
+    assert later.transaction_id != first.transaction_id
+
+
+async def test_replayed_seq_no_changes_nothing(rpc, events, station_id):
+    tx_id = str(uuid.uuid4())
+    await call(
+        rpc,
+        tx.START_TRANSACTION,
+        start_16(station_id, station_transaction_id=tx_id, seq_no=0, meter_start_wh=500),
+    )
+    update = {
+        "station_id": station_id,
+        "station_transaction_id": tx_id,
+        "seq_no": 1,
+        "timestamp": T0 + timedelta(minutes=5),
+    }
+    first = await call(
+        rpc, tx.UPDATE_TRANSACTION, tx.UpdateTransaction(**update, meter_values=[energy(5, 2500)])
+    )
+    replay = await call(
+        rpc, tx.UPDATE_TRANSACTION, tx.UpdateTransaction(**update, meter_values=[energy(9, 9999)])
+    )
+    assert not first.duplicate
+    assert replay.duplicate
+    detail = await call(
+        rpc, tx.GET_TRANSACTION, tx.TransactionRef(transaction_id=first.transaction_id)
+    )
+    assert detail.energy_wh == 2000
+    assert len(detail.meter_values) == 1
+    await barrier(rpc, events)
+    assert events.of(station_id) == ["transaction.started", "transaction.updated"]
+
+
+async def test_ended_is_published_once_however_often_the_end_arrives(rpc, events, station_id):
+    tx_id = str(uuid.uuid4())
+    await call(
+        rpc, tx.START_TRANSACTION, start_16(station_id, station_transaction_id=tx_id, seq_no=0)
+    )
+    for seq_no in (1, 2):  # an End resent under a new seqNo (a station that lost the answer)
+        await call(
+            rpc,
+            tx.END_TRANSACTION,
+            tx.EndTransaction(
+                station_id=station_id,
+                station_transaction_id=tx_id,
+                seq_no=seq_no,
+                ended_at=T0 + timedelta(minutes=40),
+                meter_stop_wh=6000,
+            ),
+        )
+    await barrier(rpc, events)
+    assert events.of(station_id) == ["transaction.started", "transaction.ended"]
+
+
+async def test_offline_events_out_of_order_still_make_one_consistent_session(
+    rpc, events, station_id
+):
+    tx_id = str(uuid.uuid4())
+    ended = tx.EndTransaction(
+        station_id=station_id,
+        station_transaction_id=tx_id,
+        seq_no=3,
+        offline=True,
+        ended_at=T0 + timedelta(minutes=45),
+        meter_stop_wh=12000,
+        stop_reason="EVDisconnected",
+        meter_values=[energy(45, 12000, "Transaction.End")],
+    )
+    update = tx.UpdateTransaction(
+        station_id=station_id,
+        station_transaction_id=tx_id,
+        seq_no=1,
+        offline=True,
+        timestamp=T0 + timedelta(minutes=15),
+        meter_values=[energy(15, 5000)],
+    )
+    start = start_16(
+        station_id,
+        station_transaction_id=tx_id,
+        seq_no=0,
+        evse_id=2,
+        offline=True,
+        meter_values=[energy(0, 1000, "Transaction.Begin")],
+    )
+    # The End arrives first, then the update, then the start: the session must still add up.
+    accepted = await call(rpc, tx.END_TRANSACTION, ended)
+    await call(rpc, tx.UPDATE_TRANSACTION, update)
+    await call(rpc, tx.START_TRANSACTION, start)
+    detail = await call(
+        rpc, tx.GET_TRANSACTION, tx.TransactionRef(transaction_id=accepted.transaction_id)
+    )
+    assert detail.status == tx.TransactionStatus.ENDED
+    assert detail.started_at == T0
+    assert detail.ended_at == T0 + timedelta(minutes=45)
+    assert detail.meter_start_wh == 1000
+    assert detail.energy_wh == 11000
+    assert detail.evse_id == 2
+    assert detail.id_token == TOKEN
+    assert [mv.timestamp for mv in detail.meter_values] == sorted(
+        mv.timestamp for mv in detail.meter_values
+    )
+    await barrier(rpc, events)
+    assert events.of(station_id) == ["transaction.started", "transaction.ended"]
+
+
+async def test_meter_values_outside_transactions_are_stored_once(rpc, station_id):
+    request = tx.RecordMeterValues(
+        station_id=station_id, evse_id=0, meter_values=[energy(0, 123456, "Sample.Clock")]
+    )
+    assert (await call(rpc, tx.RECORD_METER_VALUES, request)).stored == 2
+    assert (await call(rpc, tx.RECORD_METER_VALUES, request)).stored == 0
+
+
+async def test_list_filters_and_pages(rpc, station_id):
+    ids = []
+    for hour in range(3):
+        accepted = await call(
+            rpc, tx.START_TRANSACTION, start_16(station_id, started_at=T0 + timedelta(hours=hour))
+        )
+        ids.append(accepted.transaction_id)
+    page = await call(
+        rpc, tx.LIST_TRANSACTIONS, tx.ListTransactions(station_id=station_id, limit=2)
+    )
+    assert page.total == 3
+    assert [t.transaction_id for t in page.items] == [ids[2], ids[1]]
+    window = await call(
+        rpc,
+        tx.LIST_TRANSACTIONS,
+        tx.ListTransactions(
+            station_id=station_id,
+            started_from=T0 + timedelta(hours=1),
+            started_to=T0 + timedelta(hours=2),
+        ),
+    )
+    assert [t.transaction_id for t in window.items] == [ids[1]]
+    running = await call(
+        rpc,
+        tx.LIST_TRANSACTIONS,
+        tx.ListTransactions(
+            id_token=TOKEN.value, status=tx.TransactionStatus.ENDED, station_id=station_id
+        ),
+    )
+    assert running.total == 0
+
+
+async def test_unknown_transaction_is_not_found(rpc, transactions_service):
+    with pytest.raises(NotFoundError):
+        await call(rpc, tx.GET_TRANSACTION, tx.TransactionRef(transaction_id=987654321987))
