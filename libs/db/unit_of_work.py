@@ -26,7 +26,7 @@ class UnitOfWork:
     def __init__(
         self,
         sessions: async_sessionmaker[AsyncSession],
-        outbox: Table,
+        outbox: Table | None,
         on_commit: Callable[[], None] | None = None,
     ) -> None:
         self._sessions = sessions
@@ -55,11 +55,13 @@ class UnitOfWork:
 
     def emit(self, event: Event, *, subject: str | None) -> None:
         """Queues ``event`` for publication once this unit of work commits."""
+        if self._outbox is None:
+            raise RuntimeError("this service has no outbox: it emits no events")
         self._pending.append(outbox_row(event, subject=subject))
 
     async def commit(self) -> None:
         emitted = bool(self._pending)
-        if self._pending:
+        if self._pending and self._outbox is not None:
             await self.session.execute(insert(self._outbox), self._pending)
             self._pending = []
         await self.session.commit()

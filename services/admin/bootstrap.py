@@ -1,0 +1,111 @@
+"""Composition root: builds the admin service from its settings.
+
+Tests call :func:`build` with their own settings (a per-run database and vhost) and may inject a
+clock; nothing here runs at import time.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import logging
+from collections.abc import Iterator
+from dataclasses import dataclass
+
+import uvicorn
+from fastapi import FastAPI
+from sqlalchemy.ext.asyncio import AsyncEngine
+
+from opencpms_admin.api.app import create_app
+from opencpms_admin.api.context import AdminContext
+from opencpms_admin.clock import Clock, utc_now
+from opencpms_admin.consumers import READ_MODEL_QUEUE, register_projections
+from opencpms_admin.settings import Settings
+from opencpms_db.engine import create_engine, session_factory
+from opencpms_db.unit_of_work import UnitOfWork
+from opencpms_messaging.broker import Broker
+
+log = logging.getLogger(__name__)
+SERVICE = "admin"
+
+
+class _EmbeddedServer(uvicorn.Server):
+    """uvicorn without its own signal handlers: the process's stop event ends it."""
+
+    @contextlib.contextmanager
+    def capture_signals(self) -> Iterator[None]:
+        yield
+
+
+@dataclass
+class AdminService:
+    engine: AsyncEngine
+    broker: Broker
+    app: FastAPI
+    settings: Settings
+
+    async def run(self, stop: asyncio.Event) -> None:
+        """Serves HTTP until ``stop`` is set, then closes the broker and database."""
+        settings = self.settings
+        config = uvicorn.Config(
+            self.app,
+            host=settings.host,
+            port=settings.port,
+            log_level="warning",
+            access_log=False,
+            ssl_certfile=str(settings.tls_certfile) if settings.tls_certfile else None,
+            ssl_keyfile=str(settings.tls_keyfile) if settings.tls_keyfile else None,
+            lifespan="off",
+        )
+        server = _EmbeddedServer(config)
+        serving = asyncio.create_task(server.serve(), name="http")
+        scheme = "https" if settings.tls_certfile else "http"
+        log.info("admin API on %s://%s:%d/api/v1", scheme, settings.host, settings.port)
+        try:
+            stopped = asyncio.create_task(stop.wait())
+            await asyncio.wait({serving, stopped}, return_when=asyncio.FIRST_COMPLETED)
+            stopped.cancel()
+            if serving.done():
+                serving.result()  # a failed bind ends the service with its error
+                raise RuntimeError("the HTTP server stopped")
+            server.should_exit = True
+            await serving
+        finally:
+            await self.close()
+
+    async def close(self) -> None:
+        await self.broker.close()
+        await self.engine.dispose()
+
+
+async def build(
+    settings: Settings, *, clock: Clock = utc_now, node_name: str = SERVICE
+) -> AdminService:
+    engine = create_engine(
+        settings.database_url.get_secret_value(), pool_size=settings.db_pool_size
+    )
+    sessions = session_factory(engine)
+    broker = await Broker.open(
+        settings.amqp_url.get_secret_value(), name=node_name, source=f"/opencpms/{SERVICE}"
+    )
+
+    def uow() -> UnitOfWork:
+        return UnitOfWork(sessions, None)  # the admin service emits no events
+
+    consumer = await broker.event_consumer(
+        READ_MODEL_QUEUE,
+        queue_type=settings.queue_type,
+        prefetch=settings.event_prefetch,
+        delivery_limit=settings.delivery_limit,
+    )
+    register_projections(consumer, {"uow": uow, "frame_limit": settings.frame_limit})
+    await consumer.start()
+    context = AdminContext(
+        uow=uow,
+        rpc=await broker.rpc_client(),
+        commander=await broker.commander(),
+        clock=clock,
+        rpc_timeout_s=settings.rpc_timeout_s,
+        bootstrap_key=settings.api_key.get_secret_value() if settings.api_key else None,
+    )
+    return AdminService(engine=engine, broker=broker, app=create_app(context), settings=settings)

@@ -1,0 +1,197 @@
+"""Writes of the station read model. Each applies one event and is idempotent and
+order-tolerant: the WHERE clause of every upsert compares the event's own timestamp with the
+one stored, so a redelivered or late event changes nothing (ARCHITECTURE §3)."""
+
+from __future__ import annotations
+
+from datetime import datetime
+from typing import Any, cast
+
+from sqlalchemy import Table, delete, func, or_, select, update
+from sqlalchemy.dialects.postgresql import insert
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from opencpms_admin.tables import ConnectorView, DeviceVariable, StationFrameRecord, StationView
+
+_stations = cast(Table, StationView.__table__)
+_connectors = cast(Table, ConnectorView.__table__)
+_frames = cast(Table, StationFrameRecord.__table__)
+_variables = cast(Table, DeviceVariable.__table__)
+
+
+def _upsert_station(
+    values: dict[str, Any], *, newer_than: Any | None = None
+) -> Any:  # an INSERT ... ON CONFLICT statement
+    statement = insert(_stations).values(values)
+    changes = {k: statement.excluded[k] for k in values if k != "station_id"}
+    return statement.on_conflict_do_update(
+        index_elements=["station_id"], set_=changes, where=newer_than
+    )
+
+
+async def apply_registry(
+    session: AsyncSession,
+    *,
+    station_id: str,
+    changed_at: datetime,
+    registration_status: str | None = None,
+    description: str | None = None,
+    registered_at: datetime | None = None,
+    deleted: bool = False,
+) -> None:
+    """station.registered / updated / deleted. A registration after a deletion revives the
+    row; a deletion keeps it as a tombstone so a late older event cannot revive it."""
+    values: dict[str, Any] = {"station_id": station_id, "registry_changed_at": changed_at}
+    if deleted:
+        values["deleted_at"] = changed_at
+    else:
+        values |= {"registration_status": registration_status, "deleted_at": None}
+        values["description"] = description
+        if registered_at is not None:
+            values["registered_at"] = registered_at
+    statement = _upsert_station(
+        values,
+        newer_than=or_(
+            _stations.c.registry_changed_at.is_(None),
+            _stations.c.registry_changed_at <= changed_at,
+        ),
+    )
+    await session.execute(statement)
+
+
+async def apply_boot(session: AsyncSession, values: dict[str, Any]) -> None:
+    booted_at = values["booted_at"]
+    statement = _upsert_station(
+        values,
+        newer_than=or_(_stations.c.booted_at.is_(None), _stations.c.booted_at <= booted_at),
+    )
+    await session.execute(statement)
+
+
+async def apply_connected(session: AsyncSession, values: dict[str, Any]) -> None:
+    """A connection newer than the one recorded becomes the station's connection."""
+    connected_at = values["connected_at"]
+    values = values | {"connected": True, "disconnected_at": None, "last_seen": connected_at}
+    statement = insert(_stations).values(values)
+    changes: dict[str, Any] = {
+        k: statement.excluded[k] for k in values if k not in ("station_id", "last_seen")
+    }
+    changes["last_seen"] = func.greatest(_stations.c.last_seen, statement.excluded.last_seen)
+    await session.execute(
+        statement.on_conflict_do_update(
+            index_elements=["station_id"],
+            set_=changes,
+            where=or_(_stations.c.connected_at.is_(None), _stations.c.connected_at < connected_at),
+        )
+    )
+
+
+async def apply_disconnected(session: AsyncSession, values: dict[str, Any]) -> None:
+    """Ends the recorded connection if it is this one, or records this connection as ended if
+    it is newer than the recorded one (its station.connected is late or lost)."""
+    connected_at = values["connected_at"]
+    values = values | {"connected": False, "last_seen": values["disconnected_at"]}
+    statement = insert(_stations).values(values)
+    changes: dict[str, Any] = {
+        k: statement.excluded[k] for k in values if k not in ("station_id", "last_seen")
+    }
+    changes["last_seen"] = func.greatest(_stations.c.last_seen, statement.excluded.last_seen)
+    await session.execute(
+        statement.on_conflict_do_update(
+            index_elements=["station_id"],
+            set_=changes,
+            where=or_(
+                _stations.c.connected_at.is_(None),
+                _stations.c.connected_at < connected_at,
+                _stations.c.connection_id == values["connection_id"],
+            ),
+        )
+    )
+
+
+async def touch(session: AsyncSession, station_id: str, at: datetime) -> None:
+    """The station was heard from at ``at``."""
+    await session.execute(
+        update(_stations)
+        .where(_stations.c.station_id == station_id)
+        .values(last_seen=func.greatest(_stations.c.last_seen, at))
+    )
+
+
+async def apply_connector_status(session: AsyncSession, values: dict[str, Any]) -> None:
+    statement = insert(_connectors).values(values)
+    keys = ("station_id", "evse_id", "connector_id")
+    await session.execute(
+        statement.on_conflict_do_update(
+            index_elements=list(keys),
+            set_={k: statement.excluded[k] for k in values if k not in keys},
+            where=_connectors.c.changed_at <= statement.excluded.changed_at,
+        )
+    )
+
+
+async def apply_progress(
+    session: AsyncSession,
+    station_id: str,
+    *,
+    prefix: str,
+    status: str,
+    request_id: int | None,
+    at: datetime,
+) -> None:
+    """Firmware (``prefix="firmware"``) or log upload (``"log"``) status of a station."""
+    status_column = "firmware_status" if prefix == "firmware" else "log_upload_status"
+    at_column = f"{status_column}_at"
+    values = {
+        "station_id": station_id,
+        status_column: status,
+        f"{prefix}_request_id": request_id,
+        at_column: at,
+    }
+    stored_at = _stations.c[at_column]
+    await session.execute(
+        _upsert_station(values, newer_than=or_(stored_at.is_(None), stored_at <= at))
+    )
+
+
+async def add_frame(session: AsyncSession, values: dict[str, Any], *, keep: int) -> None:
+    """Stores a frame (once per event id) and trims the station's log to ``keep`` frames."""
+    frames = _frames
+    # Frames of one station are written one transaction at a time, so each trim sees every
+    # frame committed before it and the log never stays above ``keep``.
+    await session.execute(
+        select(func.pg_advisory_xact_lock(func.hashtext("admin.frames:" + values["station_id"])))
+    )
+    await session.execute(
+        insert(frames).values(values).on_conflict_do_nothing(index_elements=["event_id"])
+    )
+    station_id = values["station_id"]
+    oldest_kept = (
+        select(frames.c.id)
+        .where(frames.c.station_id == station_id)
+        .order_by(frames.c.id.desc())
+        .offset(keep - 1)
+        .limit(1)
+        .scalar_subquery()
+    )
+    await session.execute(
+        delete(frames).where(frames.c.station_id == station_id, frames.c.id < oldest_kept)
+    )
+
+
+async def apply_reported_variables(session: AsyncSession, rows: list[dict[str, Any]]) -> None:
+    if not rows:
+        return
+    variables = _variables
+    statement = insert(variables).values(rows)
+    await session.execute(
+        statement.on_conflict_do_update(
+            constraint="uq_device_variables_address",
+            set_={
+                "attributes": statement.excluded.attributes,
+                "characteristics": statement.excluded.characteristics,
+                "reported_at": statement.excluded.reported_at,
+            },
+            where=variables.c.reported_at <= statement.excluded.reported_at,
+        )
+    )
