@@ -49,10 +49,17 @@ async def create_token(admin: httpx.AsyncClient, value: str, **fields: Any) -> N
 
 @asynccontextmanager
 async def charge_point(
-    gateway_url: str, station_id: str, password: str, *, version: str = "1.6"
+    gateway_url: str,
+    station_id: str,
+    password: str,
+    *,
+    version: str = "1.6",
+    station_class: type | None = None,
 ) -> AsyncIterator[Any]:
-    """A connected ``ocpp`` ChargePoint whose receive loop runs in the background."""
+    """A connected ``ocpp`` ChargePoint (``station_class``, or the plain one of ``version``)
+    whose receive loop runs in the background."""
     subprotocol, cls = VERSIONS[version]
+    cls = station_class or cls
     async with websockets.connect(
         f"{gateway_url}/{station_id}",
         subprotocols=[subprotocol],  # type: ignore[list-item]
