@@ -166,16 +166,15 @@ async def add_frame(session: AsyncSession, values: dict[str, Any], *, keep: int)
         insert(frames).values(values).on_conflict_do_nothing(index_elements=["event_id"])
     )
     station_id = values["station_id"]
-    oldest_kept = (
+    # By the station's time, not by arrival: frames of one station are consumed concurrently.
+    newest = (
         select(frames.c.id)
         .where(frames.c.station_id == station_id)
-        .order_by(frames.c.id.desc())
-        .offset(keep - 1)
-        .limit(1)
-        .scalar_subquery()
+        .order_by(frames.c.at.desc(), frames.c.id.desc())
+        .limit(keep)
     )
     await session.execute(
-        delete(frames).where(frames.c.station_id == station_id, frames.c.id < oldest_kept)
+        delete(frames).where(frames.c.station_id == station_id, frames.c.id.not_in(newest))
     )
 
 

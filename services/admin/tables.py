@@ -125,7 +125,7 @@ class StationFrameRecord(Base):
     """The operator's message log: the last ``frame_limit`` frames of each station."""
 
     __tablename__ = "station_frames"
-    __table_args__ = (Index("ix_station_frames_station_id_id", "station_id", "id"),)
+    __table_args__ = (Index("ix_station_frames_station_id_at", "station_id", "at"),)
 
     id: Mapped[int] = mapped_column(BigInteger, Identity(), primary_key=True)
     event_id: Mapped[str] = mapped_column(
