@@ -386,3 +386,53 @@ async def test_offline_queue_after_reconnect_is_stored_in_order(
     times = [mv["timestamp"] for mv in detail["meter_values"]]
     assert times == sorted(times)
     assert len(times) == len(READINGS) + 2
+
+
+@pytest.mark.parametrize("version", ["2.0.1", "2.1"])
+async def test_device_model_report_shows_on_the_station(running_system, admin, version):
+    station_id, password = new_station_id("DM"), new_password()
+    await register_station(admin, station_id, password)
+    call = CALLS[version]
+    async with charge_point(
+        running_system.gateway_url, station_id, password, version=version
+    ) as cp:
+        await cp.call(
+            call.BootNotification(
+                charging_station={"model": "W", "vendor_name": "ACME", "serial_number": "S-9"},
+                reason="PowerUp",
+            )
+        )
+        await cp.call(
+            call.NotifyReport(
+                request_id=7,
+                generated_at=iso(datetime.now(UTC)),
+                seq_no=0,
+                tbc=False,
+                report_data=[
+                    {
+                        "component": {"name": "EVSE", "evse": {"id": 1}},
+                        "variable": {"name": "Power"},
+                        "variable_attribute": [{"type": "MaxSet", "value": "22000"}],
+                        "variable_characteristics": {
+                            "data_type": "decimal",
+                            "unit": "W",
+                            "supports_monitoring": False,
+                        },
+                    }
+                ],
+            )
+        )
+
+    async def reported():
+        body = (await admin.get(f"/stations/{station_id}/device-model")).json()
+        return body["items"] or None
+
+    items = await eventually(reported)
+    assert (items[0]["component"], items[0]["evse_id"], items[0]["variable"]) == (
+        "EVSE",
+        1,
+        "Power",
+    )
+    assert items[0]["attributes"][0]["value"] == "22000"
+    station = (await admin.get(f"/stations/{station_id}")).json()
+    assert station["serial_number"] == "S-9"
