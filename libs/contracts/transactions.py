@@ -142,6 +142,20 @@ class TransactionRef(Contract):
     transaction_id: int
 
 
+class SummarizeTransactions(Contract):
+    """Sessions that started in ``[started_from, started_to)``."""
+
+    started_from: UtcDatetime
+    started_to: UtcDatetime
+    station_id: str | None = None
+
+
+class TransactionSummaryFigures(Contract):
+    sessions: int
+    energy_wh: int = Field(description="Energy delivered by those sessions so far")
+    running: int = Field(description="Sessions running now, whenever they started")
+
+
 START_TRANSACTION = operation(
     "transactions.start",
     StartTransaction,
@@ -168,6 +182,12 @@ RECORD_METER_VALUES = operation(
 )
 LIST_TRANSACTIONS = operation(
     "transactions.list", ListTransactions, TransactionPage, "Transactions, newest first, paged."
+)
+SUMMARIZE_TRANSACTIONS = operation(
+    "transactions.summarize",
+    SummarizeTransactions,
+    TransactionSummaryFigures,
+    "Sessions and energy of a period, and the sessions running now (dashboards).",
 )
 GET_TRANSACTION = operation(
     "transactions.get",

@@ -344,6 +344,21 @@ def _accepted(row: TransactionRecord, *, duplicate: bool) -> contract.Transactio
     )
 
 
+async def summarize_transactions(
+    msg: contract.SummarizeTransactions, *, uow: UnitOfWorkFactory
+) -> contract.TransactionSummaryFigures:
+    async with uow() as work:
+        sessions, energy_wh, running = await repository.summarize(
+            work.session,
+            started_from=msg.started_from,
+            started_to=msg.started_to,
+            station_id=msg.station_id,
+        )
+    return contract.TransactionSummaryFigures(
+        sessions=sessions, energy_wh=energy_wh, running=running
+    )
+
+
 HANDLERS: dict[Any, Callable[..., Any]] = {
     contract.START_TRANSACTION: start_transaction,
     contract.UPDATE_TRANSACTION: update_transaction,
@@ -351,4 +366,5 @@ HANDLERS: dict[Any, Callable[..., Any]] = {
     contract.RECORD_METER_VALUES: record_meter_values,
     contract.LIST_TRANSACTIONS: list_transactions,
     contract.GET_TRANSACTION: get_transaction,
+    contract.SUMMARIZE_TRANSACTIONS: summarize_transactions,
 }

@@ -6,7 +6,7 @@ from collections.abc import Sequence
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import select
+from sqlalchemy import func, select
 from sqlalchemy.dialects.postgresql import insert
 from sqlalchemy.ext.asyncio import AsyncSession
 
@@ -127,3 +127,18 @@ async def list_transactions(
         query = query.where(TransactionRecord.started_at < started_to)
     ordered = query.order_by(TransactionRecord.started_at.desc(), TransactionRecord.id.desc())
     return await fetch_page(session, ordered, limit=limit, offset=offset)
+
+
+async def summarize(
+    session: AsyncSession, *, started_from: datetime, started_to: datetime, station_id: str | None
+) -> tuple[int, int, int]:
+    """(sessions, energy in Wh, running now) for sessions started in the period."""
+    in_period = select(func.count(), func.coalesce(func.sum(TransactionRecord.energy_wh), 0)).where(
+        TransactionRecord.started_at >= started_from, TransactionRecord.started_at < started_to
+    )
+    running = select(func.count()).where(TransactionRecord.status == "Running")
+    if station_id is not None:
+        in_period = in_period.where(TransactionRecord.station_id == station_id)
+        running = running.where(TransactionRecord.station_id == station_id)
+    sessions, energy_wh = (await session.execute(in_period)).one()
+    return int(sessions), int(energy_wh), int((await session.execute(running)).scalar_one())

@@ -273,3 +273,33 @@ async def test_list_filters_and_pages(rpc, station_id):
 async def test_unknown_transaction_is_not_found(rpc, transactions_service):
     with pytest.raises(NotFoundError):
         await call(rpc, tx.GET_TRANSACTION, tx.TransactionRef(transaction_id=987654321987))
+
+
+async def test_summary_counts_sessions_energy_and_running(rpc, station_id):
+    first = await call(rpc, tx.START_TRANSACTION, start_16(station_id))
+    await call(
+        rpc,
+        tx.END_TRANSACTION,
+        tx.EndTransaction(
+            station_id=station_id,
+            station_transaction_id=first.station_transaction_id,
+            ended_at=T0 + timedelta(minutes=30),
+            meter_stop_wh=4000,
+            stop_reason="Local",
+        ),
+    )
+    await call(rpc, tx.START_TRANSACTION, start_16(station_id, evse_id=2, started_at=T0))
+    # Started the day before: outside the period, but running now.
+    await call(
+        rpc,
+        tx.START_TRANSACTION,
+        start_16(station_id, evse_id=3, started_at=T0 - timedelta(days=1)),
+    )
+    figures = await call(
+        rpc,
+        tx.SUMMARIZE_TRANSACTIONS,
+        tx.SummarizeTransactions(
+            started_from=T0, started_to=T0 + timedelta(days=1), station_id=station_id
+        ),
+    )
+    assert (figures.sessions, figures.energy_wh, figures.running) == (2, 3000, 2)
