@@ -4,7 +4,8 @@
 PYTHON ?= python3
 VENV   := .venv
 BIN    := $(VENV)/bin
-STAMP  := $(VENV)/.installed-$(shell cat pyproject.toml | sha1sum | cut -c1-12)
+WEB    := services/admin/web
+STAMP  := $(VENV)/.installed-$(shell cat pyproject.toml $(WEB)/package-lock.json | sha1sum | cut -c1-12)
 PACKAGES := opencpms_contracts opencpms_messaging opencpms_db opencpms_launcher opencpms_simulator \
             opencpms_gateway opencpms_authorization opencpms_transactions opencpms_billing \
             opencpms_admin
@@ -20,10 +21,13 @@ test: lint typecheck
 
 install: $(STAMP)
 
-$(STAMP): pyproject.toml
+# Python packages into .venv; the web UI's front-end libraries (Chart.js), exactly as locked,
+# from the npm registry into $(WEB)/node_modules.
+$(STAMP): pyproject.toml $(WEB)/package-lock.json
 	@test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
 	$(BIN)/python -m pip install --quiet --upgrade pip
 	$(BIN)/python -m pip install --quiet -e ".[dev]"
+	cd $(WEB) && npm ci --no-audit --no-fund --loglevel=error
 	@rm -f $(VENV)/.installed-*
 	@touch $@
 

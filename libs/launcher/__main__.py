@@ -18,20 +18,45 @@ STATE_DIR = Path(".run")
 
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(prog="python -m opencpms_launcher")
-    parser.add_argument("command", choices=["run"])
+    parser.add_argument(
+        "command",
+        choices=["run", "create-user"],
+        help="run: the whole system; create-user: a web UI user in the local system's database "
+        "(after a first 'make run'; asks for the password)",
+    )
     parser.add_argument(
         "--gateway-nodes",
         type=int,
         default=1,
         help="gateway processes to run (ports from OPENCPMS_GATEWAY_PORT up)",
     )
-    args = parser.parse_args(argv)
+    args, rest = parser.parse_known_args(argv)
     config = SystemConfig.from_environment()
+    if args.command == "create-user":
+        return _create_user(config, rest)
+    if rest:
+        parser.error(f"unrecognized arguments: {' '.join(rest)}")
     config.gateway_nodes = args.gateway_nodes
     config.admin_api_key = os.environ.get("OPENCPMS_ADMIN_API_KEY") or _local_api_key()
     with contextlib.suppress(KeyboardInterrupt):
         asyncio.run(_run(config))
     return 0
+
+
+def _create_user(config: SystemConfig, arguments: list[str]) -> int:
+    """The admin service's own command, run with the superuser URL of the local database:
+    the service roles' passwords are made afresh by every 'make run' and kept nowhere."""
+    import subprocess
+
+    from opencpms_db.provision import with_database
+
+    url = with_database(config.database_admin_url, config.database_name)
+    env = {
+        **os.environ,
+        "OPENCPMS_ADMIN_DATABASE_URL": url.replace("postgresql://", "postgresql+asyncpg://", 1),
+    }
+    command = [sys.executable, "-m", "opencpms_admin", "create-user", *arguments]
+    return subprocess.run(command, env=env, check=False).returncode  # noqa: S603
 
 
 def _local_api_key() -> str:

@@ -1,5 +1,5 @@
-"""``python -m opencpms_admin run|migrate|check|create-api-key``: the only place settings are
-built."""
+"""``python -m opencpms_admin run|migrate|check|create-api-key|create-user``: the only place
+settings are built."""
 
 from __future__ import annotations
 
@@ -26,6 +26,15 @@ def main(argv: list[str] | None = None) -> int:
     )
     create_key.add_argument("--name", required=True, help="who or what uses the key")
     create_key.add_argument("--role", choices=[r.value for r in Role], default=Role.ADMIN.value)
+    create_user = commands.add_parser(
+        "create-user",
+        help="create a web UI user; the password is asked for, or read from standard input",
+    )
+    create_user.add_argument("--username", required=True)
+    create_user.add_argument("--role", choices=[r.value for r in Role], default=Role.ADMIN.value)
+    create_user.add_argument(
+        "--password-stdin", action="store_true", help="read the password from standard input"
+    )
     args = parser.parse_args(argv)
     configure_logging()
     settings = Settings()
@@ -38,6 +47,9 @@ def main(argv: list[str] | None = None) -> int:
         return 0
     if args.command == "create-api-key":
         return asyncio.run(_create_api_key(settings, args.name, Role(args.role)))
+    if args.command == "create-user":
+        password = _read_password(from_stdin=args.password_stdin)
+        return asyncio.run(_create_user(settings, args.username, password, Role(args.role)))
 
     from opencpms_admin.bootstrap import build
 
@@ -74,6 +86,38 @@ async def _create_api_key(settings: Settings, name: str, role: Role) -> int:
     print(f"API key {issued.name!r} ({issued.role}), id {issued.key_id}:", file=sys.stderr)
     print(issued.key)
     print("It is shown only now; send it as 'Authorization: Bearer <key>'.", file=sys.stderr)
+    return 0
+
+
+def _read_password(*, from_stdin: bool) -> str:
+    if from_stdin:
+        return sys.stdin.readline().rstrip("\n")
+    import getpass
+
+    password = getpass.getpass("Password: ")
+    if getpass.getpass("Again: ") != password:
+        raise SystemExit("the passwords differ")
+    return password
+
+
+async def _create_user(settings: Settings, username: str, password: str, role: Role) -> int:
+    from opencpms_admin import users
+    from opencpms_admin.clock import utc_now
+    from opencpms_db.engine import create_engine, session_factory
+    from opencpms_db.unit_of_work import UnitOfWork
+
+    engine = create_engine(settings.database_url.get_secret_value(), pool_size=1)
+    sessions = session_factory(engine)
+    try:
+        await users.create_user(
+            username, password, role, uow=lambda: UnitOfWork(sessions, None), clock=utc_now
+        )
+    except (users.UsernameTakenError, users.WeakPasswordError) as exc:
+        print(exc, file=sys.stderr)
+        return 1
+    finally:
+        await engine.dispose()
+    print(f"user {username!r} ({role}) created; sign in at /ui/login", file=sys.stderr)
     return 0
 
 

@@ -9,8 +9,10 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import logging
+import uuid
 from collections.abc import Iterator
 from dataclasses import dataclass
+from datetime import timedelta
 
 import uvicorn
 from fastapi import FastAPI
@@ -21,6 +23,7 @@ from opencpms_admin.api.context import AdminContext
 from opencpms_admin.clock import Clock, utc_now
 from opencpms_admin.consumers import READ_MODEL_QUEUE, register_projections
 from opencpms_admin.settings import Settings
+from opencpms_admin.web.live import LiveFeed
 from opencpms_db.engine import create_engine, session_factory
 from opencpms_db.unit_of_work import UnitOfWork
 from opencpms_messaging.broker import Broker
@@ -43,6 +46,7 @@ class AdminService:
     broker: Broker
     app: FastAPI
     settings: Settings
+    live: LiveFeed
 
     async def run(self, stop: asyncio.Event) -> None:
         """Serves HTTP until ``stop`` is set, then closes the broker and database."""
@@ -56,6 +60,9 @@ class AdminService:
             ssl_certfile=str(settings.tls_certfile) if settings.tls_certfile else None,
             ssl_keyfile=str(settings.tls_keyfile) if settings.tls_keyfile else None,
             lifespan="off",
+            # Open live streams (server-sent events) would otherwise hold the shutdown.
+            timeout_graceful_shutdown=5,
+            proxy_headers=True,
         )
         server = _EmbeddedServer(config)
         serving = asyncio.create_task(server.serve(), name="http")
@@ -68,6 +75,7 @@ class AdminService:
             if serving.done():
                 serving.result()  # a failed bind ends the service with its error
                 raise RuntimeError("the HTTP server stopped")
+            self.live.close()
             server.should_exit = True
             await serving
         finally:
@@ -100,6 +108,12 @@ async def build(
     )
     register_projections(consumer, {"uow": uow, "frame_limit": settings.frame_limit})
     await consumer.start()
+    live = LiveFeed()
+    live_consumer = await broker.event_consumer(
+        f"admin.live.{node_name}.{uuid.uuid4().hex[:8]}", ephemeral=True
+    )
+    live.register(live_consumer)
+    await live_consumer.start()
     context = AdminContext(
         uow=uow,
         rpc=await broker.rpc_client(),
@@ -107,5 +121,13 @@ async def build(
         clock=clock,
         rpc_timeout_s=settings.rpc_timeout_s,
         bootstrap_key=settings.api_key.get_secret_value() if settings.api_key else None,
+        session_lifetime=timedelta(hours=settings.session_hours),
+        secure_cookies=settings.secure_cookies,
     )
-    return AdminService(engine=engine, broker=broker, app=create_app(context), settings=settings)
+    return AdminService(
+        engine=engine,
+        broker=broker,
+        app=create_app(context, live),
+        settings=settings,
+        live=live,
+    )

@@ -4,9 +4,8 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 from datetime import datetime
-from typing import Any
 
-from sqlalchemy import Select, select
+from sqlalchemy import ColumnElement, func, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from opencpms_admin.tables import (
@@ -20,12 +19,10 @@ from opencpms_admin.tables import (
 from opencpms_db.paging import fetch_page
 
 
-def _live(query: Select[Any]) -> Select[Any]:
+def _live() -> tuple[ColumnElement[bool], ...]:
     """Registered and not deleted; rows made only by events of unregistered stations are not
     shown."""
-    return query.where(
-        StationView.registration_status.is_not(None), StationView.deleted_at.is_(None)
-    )
+    return (StationView.registration_status.is_not(None), StationView.deleted_at.is_(None))
 
 
 async def list_stations(
@@ -39,7 +36,7 @@ async def list_stations(
     limit: int,
     offset: int,
 ) -> tuple[Sequence[StationView], int]:
-    query = _live(select(StationView))
+    query = select(StationView).where(*_live())
     if station_id_prefix:
         escaped = station_id_prefix.replace("\\", "\\\\").replace("%", r"\%").replace("_", r"\_")
         query = query.where(StationView.station_id.like(escaped + "%", escape="\\"))
@@ -148,3 +145,39 @@ async def api_keys(
         limit=limit,
         offset=offset,
     )
+
+
+async def station_counts(session: AsyncSession) -> dict[str, int]:
+    """Registered stations online and offline, and those with a faulted connector or EVSE."""
+    live = select(StationView.station_id, StationView.connected).where(*_live()).subquery()
+    online_offline = select(
+        func.count().filter(live.c.connected.is_(True)),
+        func.count().filter(live.c.connected.is_(False)),
+    )
+    online, offline = (await session.execute(online_offline)).one()
+    faulted = select(func.count(func.distinct(ConnectorView.station_id))).where(
+        ConnectorView.status == "Faulted",
+        ConnectorView.station_id.in_(select(live.c.station_id)),
+    )
+    return {
+        "online": int(online),
+        "offline": int(offline),
+        "faulted": int((await session.execute(faulted)).scalar_one()),
+    }
+
+
+async def connector_counts(session: AsyncSession) -> dict[str, int]:
+    """Connectors (not whole-station rows, EVSE 0) by version-neutral status."""
+    live_ids = select(StationView.station_id).where(*_live())
+    query = (
+        select(ConnectorView.status, func.count())
+        .where(ConnectorView.evse_id > 0, ConnectorView.station_id.in_(live_ids))
+        .group_by(ConnectorView.status)
+    )
+    counts = {status: int(n) for status, n in (await session.execute(query)).all()}
+    return {
+        "available": counts.get("Available", 0),
+        "occupied": counts.get("Occupied", 0),
+        "faulted": counts.get("Faulted", 0),
+        "unavailable": counts.get("Unavailable", 0) + counts.get("Reserved", 0),
+    }

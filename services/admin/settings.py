@@ -31,6 +31,14 @@ class Settings(BaseSettings):
     )
     tls_certfile: Path | None = Field(default=None, description="Serve HTTPS with this chain")
     tls_keyfile: Path | None = None
+    session_hours: float = Field(
+        default=12, gt=0, description="How long a web UI sign-in lasts before signing in again"
+    )
+    secure_cookies: bool | None = Field(
+        default=None,
+        description="Mark the session cookie Secure; by default when the request came over "
+        "HTTPS (directly or per X-Forwarded-Proto from a trusted proxy)",
+    )
     rpc_timeout_s: float = Field(
         default=10.0, gt=0, description="How long a call to another service may take"
     )

@@ -51,6 +51,31 @@ class RemoteStation16(ChargePoint16):
             )
         )
         self.transaction_id = result.transaction_id
+        # Two readings while charging, for the transaction's chart.
+        for step in (1, 2):
+            await self.call(
+                call16.MeterValues(
+                    connector_id=connector_id or 1,
+                    transaction_id=result.transaction_id,
+                    meter_value=[
+                        {
+                            "timestamp": now(),
+                            "sampled_value": [
+                                {
+                                    "value": str(METER_START_WH + step * 2500),
+                                    "measurand": "Energy.Active.Import.Register",
+                                    "unit": "Wh",
+                                },
+                                {
+                                    "value": str(11000 - step * 1000),
+                                    "measurand": "Power.Active.Import",
+                                    "unit": "W",
+                                },
+                            ],
+                        }
+                    ],
+                )
+            )
         self.started.set()
 
     @on(Action16.remote_stop_transaction)

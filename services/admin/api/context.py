@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from dataclasses import dataclass
+from datetime import timedelta
 from typing import Annotated, Any, TypeVar
 
 from fastapi import Depends, Request
@@ -25,6 +26,8 @@ class AdminContext:
     clock: Clock
     rpc_timeout_s: float
     bootstrap_key: str | None
+    session_lifetime: timedelta = timedelta(hours=12)
+    secure_cookies: bool | None = None
 
     async def call(self, op: Operation[RequestT, ReplyT], request: RequestT) -> ReplyT:
         """Another service's operation, within the configured timeout; its errors propagate

@@ -56,7 +56,7 @@ async def register_station(
             ),
         )
     await handlers.remember_station(record, uow=context.uow)
-    station = await _read(context, body.station_id)
+    station = await read_station(context, body.station_id)
     return StationCreated.model_validate(station.model_dump() | {"password": password})
 
 
@@ -91,7 +91,7 @@ async def list_stations(
 
 @router.get("/{station_id}")
 async def get_station(station_id: StationIdPath, principal: Viewer, context: Context) -> StationOut:
-    return await _read(context, station_id)
+    return await read_station(context, station_id)
 
 
 @router.patch("/{station_id}")
@@ -114,7 +114,7 @@ async def change_station(
         )
     record = await context.call(auth.GET_STATION, auth.StationRef(station_id=station_id))
     await handlers.remember_station(record, changed_at=context.clock(), uow=context.uow)
-    return await _read(context, station_id)
+    return await read_station(context, station_id)
 
 
 @router.delete("/{station_id}", status_code=status.HTTP_204_NO_CONTENT)
@@ -135,7 +135,7 @@ async def station_frames(
     offset: Offset = 0,
 ) -> FramePage:
     """The station's OCPP message log, newest first: the frames both ways, as sent."""
-    await _read(context, station_id)
+    await read_station(context, station_id)
     async with context.uow() as work:
         rows, total = await queries.frames_of(work.session, station_id, limit=limit, offset=offset)
         items = [FrameOut.of(r) for r in rows]
@@ -153,7 +153,7 @@ async def station_device_model(
 ) -> DeviceModelPage:
     """What an OCPP 2.x station reported of its components and variables (NotifyReport);
     empty until it has sent a report (ask for one with the ``get_base_report`` command)."""
-    await _read(context, station_id)
+    await read_station(context, station_id)
     async with context.uow() as work:
         rows, total = await queries.device_model_of(
             work.session, station_id, component=component, limit=limit, offset=offset
@@ -162,7 +162,7 @@ async def station_device_model(
     return DeviceModelPage(items=items, total=total, limit=limit, offset=offset)
 
 
-async def _read(context: AdminContext, station_id: str) -> StationOut:
+async def read_station(context: AdminContext, station_id: str) -> StationOut:
     """The station from the read model. One the read model has not seen registered yet (its
     registration event is still queued, or the admin database was restored from an older
     backup) is fetched from authorization once."""
