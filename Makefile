@@ -10,7 +10,7 @@ PACKAGES := opencpms_contracts opencpms_messaging opencpms_db opencpms_launcher 
             opencpms_gateway opencpms_authorization opencpms_transactions opencpms_billing \
             opencpms_admin
 
-.PHONY: run test install lint typecheck format asyncapi check-compose clean
+.PHONY: run test bench install lint typecheck format asyncapi check-compose clean
 
 run: $(STAMP)
 	$(BIN)/python -m opencpms_launcher run
@@ -18,6 +18,10 @@ run: $(STAMP)
 # Lint and type checks first: CI runs exactly this target.
 test: lint typecheck
 	$(BIN)/python -m pytest
+
+# The scenarios of docs/performance.md against the whole system started here; prints a table.
+bench: $(STAMP)
+	$(BIN)/python -m opencpms_simulator.bench $(BENCH_ARGS)
 
 install: $(STAMP)
 

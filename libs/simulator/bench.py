@@ -1,0 +1,317 @@
+"""``make bench``: the whole system started on this machine, four fixed scenarios driven by
+the load simulator, and one table of figures with each process's CPU and memory.
+
+Scenarios (sizes from the command line; the defaults are the targets of docs/performance.md):
+  a. boot storm: every station connects and boots at once;
+  b. steady state: every station runs the full charging mix (meter values every 5 s);
+  c. saturation: closed-loop stations, doubling until p99 passes 100 ms;
+  d. gateway ceiling: closed-loop Heartbeats, which the gateway answers itself.
+Benchmarks report; they never fail on time.
+"""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import json
+import secrets
+import sys
+from dataclasses import asdict
+from pathlib import Path
+from typing import Any
+
+from opencpms_launcher.system import LocalSystem, SystemConfig, free_port
+from opencpms_messaging.testing import temporary_vhost
+from opencpms_simulator.fleet import provision, read_credentials, write_credentials
+from opencpms_simulator.load import Credential, LoadPlan, run_load
+from opencpms_simulator.resources import ResourceMeter, pids_named
+
+STATE = Path(".run")
+P99_LIMIT_MS = 100.0
+
+
+def say(line: str) -> None:
+    print(line, file=sys.stderr, flush=True)
+
+
+async def bench(args: argparse.Namespace) -> dict[str, Any]:
+    config = SystemConfig.from_environment()
+    config.database_name = args.database
+    config.gateway_nodes = args.gateway_nodes
+    config.gateway_port = free_port()
+    config.admin_port = free_port()
+    config.admin_api_key = "ocpms_" + secrets.token_urlsafe(32)
+    log = (STATE / "bench-system.log").open("w", encoding="utf-8")
+    # A virtual host of its own: a `make run` on the same broker must not share its queues.
+    async with temporary_vhost(config.amqp_url) as amqp_url:
+        config.amqp_url = amqp_url
+
+        def output(line: str) -> None:
+            log.write(line + "\n")
+            log.flush()
+
+        system = LocalSystem(config, output=output)
+        say(f"starting OpenCPMS ({args.gateway_nodes} gateway processes); log in {log.name}")
+        await system.start(timeout=120)
+        try:
+            return await _scenarios_on(system, config, args)
+        finally:
+            await system.stop()
+            log.close()
+
+
+async def _scenarios_on(
+    system: LocalSystem, config: SystemConfig, args: argparse.Namespace
+) -> dict[str, Any]:
+    fleet = await _fleet(args, config)
+    urls = [f"ws://127.0.0.1:{config.gateway_port + n}/ocpp" for n in range(args.gateway_nodes)]
+    meter = ResourceMeter(_process_groups(system))
+    results: dict[str, Any] = {"stations": args.stations, "scenarios": {}}
+    for name, plan in _scenarios(args, fleet, urls):
+        results["scenarios"][name] = await _run(name, plan, meter)
+    results["saturation"] = await _saturation(args, fleet, urls, meter)
+    return results
+
+
+async def _fleet(args: argparse.Namespace, config: SystemConfig) -> list[Credential]:
+    path = STATE / f"bench-fleet-{args.database}.json"
+    known = read_credentials(path) if path.exists() else []
+    say(f"provisioning {args.stations} stations ({len(known)} known from {path})")
+    # The bench database outlives a run, so stations provisioned once are reused; their
+    # passwords are set again only when the file and the database disagree.
+    fleet = await provision(
+        f"http://127.0.0.1:{config.admin_port}",
+        config.admin_api_key,
+        prefix="BENCH",
+        count=args.stations,
+        id_tag="BENCHTAG",
+        known=known,
+        concurrency=32,
+        progress=say,
+    )
+    write_credentials(path, sorted({*known, *fleet}, key=lambda c: c.station_id))
+    return fleet
+
+
+def _spread(fleet: list[Credential], urls: list[str]) -> list[tuple[str, list[Credential]]]:
+    """Stations shared among the gateway processes, as a load balancer would."""
+    return [(url, fleet[n :: len(urls)]) for n, url in enumerate(urls)]
+
+
+def _scenarios(
+    args: argparse.Namespace, fleet: list[Credential], urls: list[str]
+) -> list[tuple[str, list[LoadPlan]]]:
+    common: dict[str, Any] = {"id_tag": "BENCHTAG", "versions": ("1.6", "2.0.1")}
+    return [
+        (
+            "d. gateway ceiling (Heartbeat, closed loop)",
+            [
+                LoadPlan(
+                    url=url,
+                    stations=part,
+                    duration_s=args.seconds / 2,
+                    mix="heartbeat",
+                    closed_loop=True,
+                    **common,
+                )
+                for url, part in _spread(fleet[: args.closed_loop_stations], urls)
+            ],
+        ),
+        (
+            "a. boot storm",
+            [
+                LoadPlan(
+                    url=url,
+                    stations=part,
+                    duration_s=120,
+                    mix="boot",
+                    stop_when_booted=True,
+                    connect_concurrency=500,
+                    **common,
+                )
+                for url, part in _spread(fleet, urls)
+            ],
+        ),
+        (
+            "b. steady state (full mix, meter values every 5 s)",
+            [
+                LoadPlan(
+                    url=url,
+                    stations=part,
+                    duration_s=args.seconds,
+                    mix="full",
+                    meter_s=5.0,
+                    idle_s=5.0,
+                    ramp_per_s=1000,
+                    connect_concurrency=500,
+                    **common,
+                )
+                for url, part in _spread(fleet, urls)
+            ],
+        ),
+    ]
+
+
+async def _run(name: str, plans: list[LoadPlan], meter: ResourceMeter) -> dict[str, Any]:
+    say(f"--- {name}: {sum(len(p.stations) for p in plans)} stations")
+    meter.start()
+    summaries = await asyncio.gather(*(run_load(plan, progress=say) for plan in plans))
+    usage = meter.stop()
+    merged = _merge(summaries)
+    merged["usage"] = {group: asdict(u) for group, u in usage.items()}
+    say(json.dumps({k: v for k, v in merged.items() if k != "latency_by_action"}))
+    return merged
+
+
+async def _saturation(
+    args: argparse.Namespace, fleet: list[Credential], urls: list[str], meter: ResourceMeter
+) -> dict[str, Any]:
+    steps: list[dict[str, Any]] = []
+    stations = 10
+    while stations <= min(len(fleet), args.closed_loop_stations):
+        plans = [
+            LoadPlan(
+                url=url,
+                stations=part,
+                duration_s=args.seconds / 3,
+                mix="full",
+                closed_loop=True,
+                id_tag="BENCHTAG",
+                versions=("1.6", "2.0.1"),
+            )
+            for url, part in _spread(fleet[:stations], urls)
+        ]
+        result = await _run(f"c. saturation, {stations} closed-loop stations", plans, meter)
+        steps.append(
+            {
+                "stations": stations,
+                "answered_per_s": result["answered_per_s"],
+                "p99_ms": result["p99_ms"],
+                "errors": result["errors"],
+                "usage": result["usage"],
+            }
+        )
+        if result["p99_ms"] is None or result["p99_ms"] > P99_LIMIT_MS:
+            break
+        stations *= 2
+    within = [s for s in steps if s["p99_ms"] is not None and s["p99_ms"] <= P99_LIMIT_MS]
+    return {
+        "steps": steps,
+        "best_within_p99": max(within, key=lambda s: s["answered_per_s"], default=None),
+    }
+
+
+def _merge(summaries: list[dict[str, Any]]) -> dict[str, Any]:
+    """One summary of runs that ran side by side (one per gateway process)."""
+    duration = max(s["duration_s"] for s in summaries)
+    answered = sum(s["answered"] for s in summaries)
+    errors: dict[str, int] = {}
+    for summary in summaries:
+        for kind, n in summary["errors"].items():
+            errors[kind] = errors.get(kind, 0) + n
+    merged: dict[str, Any] = {
+        "stations": sum(s["stations"] for s in summaries),
+        "connected": sum(s["connected"] for s in summaries),
+        "booted": sum(s["booted"] for s in summaries),
+        "duration_s": duration,
+        "answered": answered,
+        "answered_per_s": round(answered / duration, 1) if duration else 0.0,
+        # The worst of the parts: percentiles of merged runs are not the mean of percentiles.
+        "p99_ms": max((s["p99_ms"] for s in summaries if s["p99_ms"] is not None), default=None),
+        "errors": errors,
+        "latency_by_action": summaries[0]["latency_by_action"],
+    }
+    booted_after = [s.get("all_booted_after_s") for s in summaries]
+    if any(b is not None for b in booted_after) or "all_booted_after_s" in summaries[0]:
+        merged["all_booted_after_s"] = (
+            None if any(b is None for b in booted_after) else max(booted_after)  # type: ignore[type-var]
+        )
+    return merged
+
+
+def _process_groups(system: LocalSystem) -> dict[str, Any]:
+    def pids_of(prefix: str) -> Any:
+        return lambda: [
+            p.handle.pid
+            for p in system.processes
+            if p.name.startswith(prefix) and p.handle and p.handle.returncode is None
+        ]
+
+    return {
+        "gateway": pids_of("gateway"),
+        "authorization": pids_of("authorization"),
+        "transactions": pids_of("transactions"),
+        "billing": pids_of("billing"),
+        "admin": pids_of("admin"),
+        "rabbitmq": lambda: pids_named("beam.smp"),
+        "postgresql": lambda: pids_named("postgres"),
+    }
+
+
+def print_table(results: dict[str, Any]) -> None:
+    rows = [
+        ("scenario", "stations", "booted", "msg/s", "p99 ms", "errors", "boot s"),
+    ]
+    for name, r in results["scenarios"].items():
+        rows.append(
+            (
+                name[:48],
+                str(r["stations"]),
+                str(r["booted"]),
+                f"{r['answered_per_s']:,.0f}",
+                str(r["p99_ms"]),
+                str(sum(r["errors"].values())),
+                str(r.get("all_booted_after_s", "")),
+            )
+        )
+    for step in results["saturation"]["steps"]:
+        rows.append(
+            (
+                f"c. saturation, {step['stations']} closed-loop",
+                str(step["stations"]),
+                "",
+                f"{step['answered_per_s']:,.0f}",
+                str(step["p99_ms"]),
+                str(sum(step["errors"].values())),
+                "",
+            )
+        )
+    widths = [max(len(row[i]) for row in rows) for i in range(len(rows[0]))]
+    for row in rows:
+        print("  ".join(cell.ljust(width) for cell, width in zip(row, widths, strict=True)))
+    print()
+    print("CPU (% of one core) and RSS (MiB) per scenario:")
+    for name, r in results["scenarios"].items():
+        usage = ", ".join(
+            f"{group} {u['cpu_percent']:.0f}% {u['rss_mib']:.0f} MiB"
+            for group, u in r["usage"].items()
+        )
+        print(f"  {name[:40]}: {usage}")
+    storm = next((r for n, r in results["scenarios"].items() if n.startswith("a.")), None)
+    if storm and storm["booted"]:
+        gateway = storm["usage"]["gateway"]["rss_mib"]
+        print(
+            f"gateway RSS with {storm['booted']} stations connected: {gateway:.0f} MiB "
+            f"= {gateway * 1024 / storm['booted']:.0f} KiB per station (incl. baseline)"
+        )
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(prog="python -m opencpms_simulator.bench")
+    parser.add_argument("--stations", type=int, default=10_000)
+    parser.add_argument("--seconds", type=float, default=60.0, help="steady state length")
+    parser.add_argument("--closed-loop-stations", type=int, default=640)
+    parser.add_argument("--gateway-nodes", type=int, default=2)
+    parser.add_argument("--database", default="opencpms_bench")
+    parser.add_argument("--json", type=Path, default=STATE / "bench-latest.json")
+    args = parser.parse_args(argv)
+    STATE.mkdir(exist_ok=True)
+    results = asyncio.run(bench(args))
+    args.json.write_text(json.dumps(results, indent=2), encoding="utf-8")
+    print_table(results)
+    print(f"\nall figures: {args.json}")
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
