@@ -52,5 +52,9 @@ format: $(STAMP)
 asyncapi: $(STAMP)
 	$(BIN)/python -m opencpms_contracts asyncapi > docs/asyncapi.json
 
+# The compose file against the Compose specification (also part of make test).
+check-compose: $(STAMP)
+	$(BIN)/check-jsonschema --builtin-schema vendor.compose-spec docker-compose.yml
+
 clean:
 	rm -rf $(VENV) .run .pytest_cache .mypy_cache .ruff_cache test-artifacts
