@@ -14,8 +14,16 @@ def create_engine(url: str, *, pool_size: int = 10, echo: bool = False) -> Async
     """An engine for ``postgresql+asyncpg://`` URLs (plain ``postgresql://`` is accepted)."""
     if url.startswith("postgresql://"):
         url = "postgresql+asyncpg://" + url.removeprefix("postgresql://")
+    # No pre-ping: it costs a round trip per unit of work. A connection the server dropped
+    # fails its next statement instead; SQLAlchemy then discards the whole pool's stale
+    # connections, an RPC answers with an error the caller retries, and an event is redelivered.
     return create_async_engine(
-        url, pool_size=pool_size, max_overflow=pool_size, pool_pre_ping=True, echo=echo
+        url,
+        pool_size=pool_size,
+        max_overflow=pool_size,
+        pool_pre_ping=False,
+        pool_recycle=1800,
+        echo=echo,
     )
 
 

@@ -22,6 +22,7 @@ from opencpms_admin.api.app import create_app
 from opencpms_admin.api.context import AdminContext
 from opencpms_admin.clock import Clock, utc_now
 from opencpms_admin.consumers import READ_MODEL_QUEUE, register_projections
+from opencpms_admin.frame_log import FrameLog
 from opencpms_admin.settings import Settings
 from opencpms_admin.web.live import LiveFeed
 from opencpms_db.engine import create_engine, session_factory
@@ -106,7 +107,8 @@ async def build(
         prefetch=settings.event_prefetch,
         delivery_limit=settings.delivery_limit,
     )
-    register_projections(consumer, {"uow": uow, "frame_limit": settings.frame_limit})
+    frame_log = FrameLog(uow, keep=settings.frame_limit)
+    register_projections(consumer, {"uow": uow, "frame_log": frame_log})
     await consumer.start()
     live = LiveFeed()
     live_consumer = await broker.event_consumer(

@@ -7,6 +7,7 @@ from collections.abc import Awaitable, Callable
 from typing import Any
 
 from opencpms_admin import read_model
+from opencpms_admin.frame_log import FrameLog
 from opencpms_contracts import stations as ev
 from opencpms_contracts.base import Event
 from opencpms_db.unit_of_work import UnitOfWorkFactory
@@ -138,33 +139,20 @@ async def on_connector_status(
         await work.commit()
 
 
-async def on_frame(
-    event: ev.StationFrame,
-    envelope: EventEnvelope,
-    *,
-    uow: UnitOfWorkFactory,
-    frame_limit: int,
-) -> None:
-    async with uow() as work:
-        if frame_limit > 0:
-            await read_model.add_frame(
-                work.session,
-                {
-                    "event_id": envelope.id,
-                    "station_id": event.station_id,
-                    "connection_id": event.connection_id,
-                    "direction": event.direction,
-                    "message_type": event.message_type,
-                    "message_id": event.message_id,
-                    "action": event.action,
-                    "raw": event.raw,
-                    "at": event.at,
-                },
-                keep=frame_limit,
-            )
-        if event.direction == "in":
-            await read_model.touch(work.session, event.station_id, event.at)
-        await work.commit()
+async def on_frame(event: ev.StationFrame, envelope: EventEnvelope, *, frame_log: FrameLog) -> None:
+    await frame_log.add(
+        {
+            "event_id": envelope.id,
+            "station_id": event.station_id,
+            "connection_id": event.connection_id,
+            "direction": event.direction,
+            "message_type": event.message_type,
+            "message_id": event.message_id,
+            "action": event.action,
+            "raw": event.raw,
+            "at": event.at,
+        }
+    )
 
 
 async def on_firmware_status(

@@ -7,16 +7,19 @@ from __future__ import annotations
 from datetime import datetime
 from typing import Any, cast
 
-from sqlalchemy import Table, delete, func, or_, select, update
+from sqlalchemy import Table, func, or_, update
 from sqlalchemy.dialects.postgresql import insert
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from opencpms_admin.tables import ConnectorView, DeviceVariable, StationFrameRecord, StationView
+from opencpms_admin.tables import ConnectorView, DeviceVariable, StationView
 
 _stations = cast(Table, StationView.__table__)
 _connectors = cast(Table, ConnectorView.__table__)
-_frames = cast(Table, StationFrameRecord.__table__)
 _variables = cast(Table, DeviceVariable.__table__)
+
+
+def stations_table() -> Table:
+    return _stations
 
 
 def _upsert_station(
@@ -151,30 +154,6 @@ async def apply_progress(
     stored_at = _stations.c[at_column]
     await session.execute(
         _upsert_station(values, newer_than=or_(stored_at.is_(None), stored_at <= at))
-    )
-
-
-async def add_frame(session: AsyncSession, values: dict[str, Any], *, keep: int) -> None:
-    """Stores a frame (once per event id) and trims the station's log to ``keep`` frames."""
-    frames = _frames
-    # Frames of one station are written one transaction at a time, so each trim sees every
-    # frame committed before it and the log never stays above ``keep``.
-    await session.execute(
-        select(func.pg_advisory_xact_lock(func.hashtext("admin.frames:" + values["station_id"])))
-    )
-    await session.execute(
-        insert(frames).values(values).on_conflict_do_nothing(index_elements=["event_id"])
-    )
-    station_id = values["station_id"]
-    # By the station's time, not by arrival: frames of one station are consumed concurrently.
-    newest = (
-        select(frames.c.id)
-        .where(frames.c.station_id == station_id)
-        .order_by(frames.c.at.desc(), frames.c.id.desc())
-        .limit(keep)
-    )
-    await session.execute(
-        delete(frames).where(frames.c.station_id == station_id, frames.c.id.not_in(newest))
     )
 
 

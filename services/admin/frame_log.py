@@ -1,0 +1,128 @@
+"""The operators' message log, written in batches: a station.frame arrives for every frame in
+both directions, two per OCPP call, so one INSERT per frame would make the log the admin
+service's main cost. Frames wait a few milliseconds to be written together; each message is
+acknowledged only after its batch committed."""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+from collections import Counter
+from collections.abc import Callable
+from datetime import datetime
+from typing import Any, cast
+
+from sqlalchemy import Table, delete, func, select, update
+from sqlalchemy.dialects.postgresql import insert
+
+from opencpms_admin.read_model import stations_table
+from opencpms_admin.tables import StationFrameRecord
+from opencpms_db.unit_of_work import UnitOfWorkFactory
+
+_frames = cast(Table, StationFrameRecord.__table__)
+
+
+class FrameLog:
+    def __init__(
+        self,
+        uow: UnitOfWorkFactory,
+        *,
+        keep: int,
+        max_batch: int = 256,
+        max_wait_s: float = 0.02,
+        clock: Callable[[], float] | None = None,
+    ) -> None:
+        self._uow = uow
+        self._keep = keep
+        self._max_batch = max_batch
+        self._max_wait_s = max_wait_s
+        self._pending: list[tuple[dict[str, Any], asyncio.Future[None]]] = []
+        self._timer: asyncio.TimerHandle | None = None
+        # Frames written per station since its log was last trimmed; a trim runs once a
+        # station is a quarter of its limit over, not for every frame.
+        self._since_trim: Counter[str] = Counter()
+        self._flushes: set[asyncio.Task[None]] = set()
+
+    async def add(self, frame: dict[str, Any]) -> None:
+        """Returns once the frame is committed; raises if its batch failed."""
+        done: asyncio.Future[None] = asyncio.get_running_loop().create_future()
+        self._pending.append((frame, done))
+        if len(self._pending) >= self._max_batch:
+            self._flush_now()
+        elif self._timer is None:
+            self._timer = asyncio.get_running_loop().call_later(self._max_wait_s, self._flush_now)
+        await done
+
+    def _flush_now(self) -> None:
+        if self._timer is not None:
+            self._timer.cancel()
+            self._timer = None
+        batch, self._pending = self._pending, []
+        if batch:
+            task = asyncio.create_task(self._write(batch))
+            self._flushes.add(task)
+            task.add_done_callback(self._flushes.discard)
+
+    async def _write(self, batch: list[tuple[dict[str, Any], asyncio.Future[None]]]) -> None:
+        frames = [frame for frame, _ in batch]
+        try:
+            await self._store(frames)
+        except Exception as exc:
+            for _, done in batch:
+                if not done.done():
+                    done.set_exception(exc)
+            return
+        for _, done in batch:
+            if not done.done():
+                done.set_result(None)
+
+    async def _store(self, frames: list[dict[str, Any]]) -> None:
+        heard: dict[str, datetime] = {}
+        for frame in frames:
+            if frame["direction"] == "in":
+                station = frame["station_id"]
+                heard[station] = max(heard.get(station, frame["at"]), frame["at"])
+        counts = Counter(frame["station_id"] for frame in frames)
+        async with self._uow() as work:
+            if self._keep > 0:
+                await work.session.execute(
+                    insert(_frames)
+                    .values(frames)
+                    .on_conflict_do_nothing(index_elements=["event_id"])
+                )
+                for station_id in sorted(counts):
+                    self._since_trim[station_id] += counts[station_id]
+                    if self._since_trim[station_id] >= max(1, self._keep // 4):
+                        await _trim(work.session, station_id, self._keep)
+                        self._since_trim[station_id] = 0
+            stations = stations_table()
+            for station_id in sorted(heard):
+                await work.session.execute(
+                    update(stations)
+                    .where(stations.c.station_id == station_id)
+                    .values(last_seen=func.greatest(stations.c.last_seen, heard[station_id]))
+                )
+            await work.commit()
+
+    async def close(self) -> None:
+        self._flush_now()
+        for task in list(self._flushes):
+            with contextlib.suppress(Exception):
+                await task
+
+
+async def _trim(session: Any, station_id: str, keep: int) -> None:
+    # One trim per station at a time (several admin replicas), so each sees the others' rows.
+    await session.execute(
+        select(func.pg_advisory_xact_lock(func.hashtext("admin.frames:" + station_id)))
+    )
+    # By the station's time, not by arrival: frames of one station are consumed concurrently.
+    newest = (
+        select(_frames.c.id)
+        .where(_frames.c.station_id == station_id)
+        .order_by(_frames.c.at.desc(), _frames.c.id.desc())
+        .limit(keep)
+    )
+    await session.execute(
+        delete(_frames).where(_frames.c.station_id == station_id, _frames.c.id.not_in(newest))
+    )
