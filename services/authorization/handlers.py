@@ -39,10 +39,14 @@ async def authenticate_station(
         if station is None:
             return contract.StationAuthentication(accepted=False, reason="unknown station")
         stored_hash = station.password_hash
+        password = msg.password.get_secret_value()
+        if passwords.verified_before(stored_hash, password):
+            return contract.StationAuthentication(accepted=True)
         # argon2 runs in C without the GIL: a thread keeps the event loop answering.
-        ok = await asyncio.to_thread(passwords.verify, stored_hash, msg.password.get_secret_value())
+        ok = await asyncio.to_thread(passwords.verify, stored_hash, password)
         if not ok:
             return contract.StationAuthentication(accepted=False, reason="wrong password")
+        passwords.remember(stored_hash, password)
         if passwords.needs_rehash(stored_hash):
             station.password_hash = await asyncio.to_thread(
                 passwords.hash, msg.password.get_secret_value()
