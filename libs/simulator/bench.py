@@ -206,9 +206,12 @@ def _merge(summaries: list[dict[str, Any]]) -> dict[str, Any]:
     duration = max(s["duration_s"] for s in summaries)
     answered = sum(s["answered"] for s in summaries)
     errors: dict[str, int] = {}
+    retries: dict[str, int] = {}
     for summary in summaries:
         for kind, n in summary["errors"].items():
             errors[kind] = errors.get(kind, 0) + n
+        for kind, n in summary.get("retries", {}).items():
+            retries[kind] = retries.get(kind, 0) + n
     merged: dict[str, Any] = {
         "stations": sum(s["stations"] for s in summaries),
         "connected": sum(s["connected"] for s in summaries),
@@ -219,6 +222,7 @@ def _merge(summaries: list[dict[str, Any]]) -> dict[str, Any]:
         # The worst of the parts: percentiles of merged runs are not the mean of percentiles.
         "p99_ms": max((s["p99_ms"] for s in summaries if s["p99_ms"] is not None), default=None),
         "errors": errors,
+        "retries": retries,
         "latency_by_action": summaries[0]["latency_by_action"],
     }
     booted_after = [s.get("all_booted_after_s") for s in summaries]
@@ -250,7 +254,7 @@ def _process_groups(system: LocalSystem) -> dict[str, Any]:
 
 def print_table(results: dict[str, Any]) -> None:
     rows = [
-        ("scenario", "stations", "booted", "msg/s", "p99 ms", "errors", "boot s"),
+        ("scenario", "stations", "booted", "msg/s", "p99 ms", "errors", "retries", "boot s"),
     ]
     for name, r in results["scenarios"].items():
         rows.append(
@@ -261,6 +265,7 @@ def print_table(results: dict[str, Any]) -> None:
                 f"{r['answered_per_s']:,.0f}",
                 str(r["p99_ms"]),
                 str(sum(r["errors"].values())),
+                str(sum(r.get("retries", {}).values())),
                 str(r.get("all_booted_after_s", "")),
             )
         )
@@ -273,6 +278,7 @@ def print_table(results: dict[str, Any]) -> None:
                 f"{step['answered_per_s']:,.0f}",
                 str(step["p99_ms"]),
                 str(sum(step["errors"].values())),
+                "",
                 "",
             )
         )

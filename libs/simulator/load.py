@@ -45,7 +45,8 @@ class LoadPlan:
     closed_loop: bool = False  # no pauses: the next call as soon as the last is answered
     id_tag: str = "SIMTAG"
     call_timeout_s: float = 30.0
-    stop_when_booted: bool = False  # a boot storm: end once every station booted or failed
+    stop_when_booted: bool = False  # a boot storm: end once every station booted
+    retry_backoff_s: tuple[float, float] = (2.0, 8.0)  # before connecting again, as stations do
 
 
 class CallFailed(Exception):
@@ -65,6 +66,7 @@ class SimStation:
         self._pending: dict[str, asyncio.Future[Any]] = {}
         self._socket: ClientConnection | None = None
         self.settled = asyncio.Event()  # booted, or failed before booting
+        self.rec_booted = False
 
     async def run(self, stop: asyncio.Event, connect_slots: asyncio.Semaphore) -> None:
         try:
@@ -73,6 +75,24 @@ class SimStation:
             self.settled.set()
 
     async def _run(self, stop: asyncio.Event, connect_slots: asyncio.Semaphore) -> None:
+        """Connects and boots like a real station: a refused or failed attempt is retried after
+        a randomised back-off until the run ends (counted under ``retries``); only a station
+        that never booted counts as an error."""
+        attempt_failed: str | None = None
+        while not stop.is_set():
+            socket = await self._connect(connect_slots)
+            if isinstance(socket, str):
+                attempt_failed = socket
+            else:
+                attempt_failed = await self._session(socket, stop)
+            if attempt_failed is None or self.rec_booted:
+                break
+            self.rec.retry(attempt_failed)
+            await self._pause(stop, random.uniform(*self.plan.retry_backoff_s))  # noqa: S311
+        if attempt_failed is not None:
+            self.rec.error(attempt_failed if self.rec_booted else f"never booted: {attempt_failed}")
+
+    async def _connect(self, connect_slots: asyncio.Semaphore) -> ClientConnection | str:
         plan = self.plan
         try:
             async with connect_slots:
@@ -89,27 +109,32 @@ class SimStation:
                 )
                 self.rec.answer("(connect)", time.perf_counter() - began)
         except websockets.InvalidStatus as exc:
-            self.rec.error(f"connect: HTTP {exc.response.status_code}")
-            return
+            return f"connect: HTTP {exc.response.status_code}"
         except (OSError, TimeoutError, websockets.WebSocketException) as exc:
-            self.rec.error(f"connect: {type(exc).__name__}")
-            return
+            return f"connect: {type(exc).__name__}"
+        return socket
+
+    async def _session(self, socket: ClientConnection, stop: asyncio.Event) -> str | None:
+        """Runs the mix on one connection; the reason it failed, or None."""
         self._socket = socket
         self.rec.connected += 1
+        self.rec.max_connected = max(self.rec.max_connected, self.rec.connected)
         reader = asyncio.create_task(self._read())
         try:
             await self._behave(stop)
         except CallFailed as exc:
-            self.rec.error(exc.kind)
+            return exc.kind
         except websockets.ConnectionClosed:
             if not stop.is_set():
-                self.rec.error("connection closed")
+                return "connection closed"
         finally:
+            self.rec.connected -= 1
             reader.cancel()
             with contextlib.suppress(asyncio.CancelledError, Exception):
                 await reader
             with contextlib.suppress(Exception):
                 await socket.close()
+        return None
 
     async def _behave(self, stop: asyncio.Event) -> None:
         plan, frames = self.plan, self.frames
@@ -117,6 +142,7 @@ class SimStation:
         if answer.get("status") != "Accepted":
             raise CallFailed(f"boot: {answer.get('status')}")
         self.rec.booted += 1
+        self.rec_booted = True
         self.settled.set()
         await self.call(*frames.status("Available"))
         if plan.mix == "boot":

@@ -21,7 +21,9 @@ def percentile(ordered: list[float], fraction: float) -> float:
 class Recorder:
     latencies: dict[str, list[float]] = field(default_factory=lambda: defaultdict(list))
     errors: Counter[str] = field(default_factory=Counter)
-    connected: int = 0
+    retries: Counter[str] = field(default_factory=Counter)
+    connected: int = 0  # now
+    max_connected: int = 0
     booted: int = 0
     answered: int = 0
 
@@ -31,6 +33,9 @@ class Recorder:
 
     def error(self, kind: str) -> None:
         self.errors[kind] += 1
+
+    def retry(self, kind: str) -> None:
+        self.retries[kind] += 1
 
     def summary(self, *, stations: int, duration_s: float) -> dict[str, Any]:
         actions = {}
@@ -46,7 +51,7 @@ class Recorder:
         every = sorted(v for values in self.latencies.values() for v in values)
         return {
             "stations": stations,
-            "connected": self.connected,
+            "connected": self.max_connected,
             "booted": self.booted,
             "duration_s": round(duration_s, 2),
             "answered": self.answered,
@@ -54,6 +59,7 @@ class Recorder:
             "p99_ms": round(percentile(every, 0.99) * 1000, 2) if every else None,
             "latency_by_action": actions,
             "errors": dict(self.errors),
+            "retries": dict(self.retries),
         }
 
 
@@ -73,6 +79,11 @@ def table(summary: dict[str, Any]) -> str:
         )
     errors = summary["errors"]
     lines.append("")
+    if summary.get("retries"):
+        lines.append(
+            "retried (as a station would): "
+            + ", ".join(f"{kind} {n}" for kind, n in sorted(summary["retries"].items()))
+        )
     lines.append(
         "errors: none"
         if not errors
