@@ -101,3 +101,24 @@ async def test_a_viewer_may_look_but_not_command(running_system, admin):
             "/stations/ANY-1/commands", json={"command": {"kind": "clear_cache"}}
         )
         assert response.status_code == 403
+
+
+async def test_local_list_sync_sends_the_id_tokens_authorization_holds(running_system, admin):
+    from tests.e2e.answering_station import answering_station
+
+    station_id, password = new_station_id("LL"), new_password()
+    accepted, blocked = f"LLA{uuid.uuid4().hex[:6]}", f"LLB{uuid.uuid4().hex[:6]}"
+    await register_station(admin, station_id, password)
+    await create_token(admin, accepted)
+    await create_token(admin, blocked, status="Blocked")
+    async with answering_station(running_system.gateway_url, station_id, password) as station:
+        response = await admin.post(f"/stations/{station_id}/local-list/sync", json={"version": 42})
+        assert response.status_code == 200, response.text
+        assert response.json()["action"] == "SendLocalList"
+    action, payload = station.received[-1]
+    assert action == "SendLocalList"
+    assert payload["listVersion"] == 42
+    assert payload["updateType"] == "Full"
+    statuses = {e["idTag"]: e["idTagInfo"]["status"] for e in payload["localAuthorizationList"]}
+    assert statuses[accepted] == "Accepted"
+    assert statuses[blocked] == "Blocked"
