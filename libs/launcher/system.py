@@ -19,7 +19,13 @@ import httpx
 from opencpms_db.provision import SERVICES, create_database, provision_service, with_database
 
 DATABASE_SERVICES = SERVICES  # authorization, transactions, billing, admin
-RPC_SERVICES = ("authorization", "transactions", "billing")
+# The RPC queues that must have a consumer before the system is ready.
+RPC_QUEUES = (
+    "rpc.authorization",
+    "rpc.authorization.handshake",
+    "rpc.transactions",
+    "rpc.billing",
+)
 
 
 @dataclass
@@ -194,12 +200,12 @@ class LocalSystem:
     async def _wait_for_rpc_consumers(self) -> None:
         connection = await aio_pika.connect(self.config.amqp_url)
         try:
-            for service in RPC_SERVICES:
+            for queue_name in RPC_QUEUES:
                 while True:
                     self.raise_if_exited()
                     channel = await connection.channel()
                     try:
-                        queue = await channel.declare_queue(f"rpc.{service}", passive=True)
+                        queue = await channel.declare_queue(queue_name, passive=True)
                         if queue.declaration_result.consumer_count:
                             break
                     except aio_pika.exceptions.ChannelClosed:

@@ -69,11 +69,15 @@ class Broker:
             channel, exchanges.commands, node_id=node_id, handler=handler, prefetch=prefetch
         )
 
-    async def rpc_server(self, service: str, *, prefetch: int = 64) -> RpcServer:
+    async def rpc_server(
+        self, service: str, *, prefetch: int = 64, lane: str | None = None
+    ) -> RpcServer:
+        """The service's RPC consumer on its own channel; a ``lane`` is a second queue
+        (``rpc.<service>.<lane>``) for operations that must not wait behind the others."""
         channel = await self.connection.channel(publisher_confirms=False)
         self._channels.append(channel)
         exchanges = await declare_exchanges(channel)
-        return RpcServer(channel, exchanges.rpc, service=service, prefetch=prefetch)
+        return RpcServer(channel, exchanges.rpc, service=service, prefetch=prefetch, lane=lane)
 
     async def event_consumer(
         self,

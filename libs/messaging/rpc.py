@@ -12,7 +12,7 @@ import asyncio
 import functools
 import logging
 import uuid
-from collections.abc import Awaitable, Callable
+from collections.abc import Awaitable, Callable, Iterable
 from typing import Any, TypeVar
 
 import aio_pika
@@ -146,11 +146,15 @@ def _on_published(
 
 
 class RpcServer:
-    """Consumes the operations of one service from its shared queue ``rpc.<service>``.
+    """Consumes the operations of one service from its shared queue ``rpc.<service>``, or
+    from a lane of it, ``rpc.<service>.<lane>``.
 
     Replicas of a service consume the same queue as competing consumers, so adding replicas
-    adds capacity. A request is acked once its reply is published: the handler has committed
-    by then, and a redelivery after a crash is made harmless by the handlers' idempotency.
+    adds capacity. A lane keeps cheap, urgent operations from queueing behind costly ones of
+    the same service (a boot behind thousands of handshake password checks after an outage):
+    each queue has its own channel and prefetch window. A request is acked once its reply is
+    published: the handler has committed by then, and a redelivery after a crash is made
+    harmless by the handlers' idempotency.
     """
 
     def __init__(
@@ -160,10 +164,12 @@ class RpcServer:
         *,
         service: str,
         prefetch: int = 64,
+        lane: str | None = None,
     ) -> None:
         self._channel = channel
         self._exchange = exchange
         self._service = service
+        self._lane = lane
         self._prefetch = prefetch
         self._handlers: dict[str, tuple[Operation[Any, Any], Handler]] = {}
 
@@ -176,11 +182,16 @@ class RpcServer:
 
     @property
     def queue_name(self) -> str:
-        return f"rpc.{self._service}"
+        return rpc_queue_name(self._service, self._lane)
 
-    async def start(self) -> None:
+    async def start(self, *, served_elsewhere: Iterable[Operation[Any, Any]] = ()) -> None:
+        """Binds the queue to the registered operations and consumes it. ``served_elsewhere``
+        are operations of this service that another lane serves: a queue declared by an
+        earlier version may still be bound to them, and a request must reach one queue only."""
         await self._channel.set_qos(prefetch_count=self._prefetch)
         queue = await self._channel.declare_queue(self.queue_name, durable=True)
+        for op in served_elsewhere:
+            await queue.unbind(self._exchange, routing_key=op.routing_key)
         for routing_key in self._handlers:
             await queue.bind(self._exchange, routing_key=routing_key)
         await queue.consume(self._on_request)
@@ -201,6 +212,10 @@ class RpcServer:
             body, status = error.model_dump_json().encode(), "error"
         await publish_reply(self._channel, message, body, status)
         await message.ack()
+
+
+def rpc_queue_name(service: str, lane: str | None = None) -> str:
+    return f"rpc.{service}" if lane is None else f"rpc.{service}.{lane}"
 
 
 async def publish_reply(

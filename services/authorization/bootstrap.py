@@ -14,11 +14,12 @@ from dataclasses import dataclass
 from sqlalchemy.ext.asyncio import AsyncEngine
 
 from opencpms_authorization.clock import Clock, utc_now
-from opencpms_authorization.consumers import register_operations
+from opencpms_authorization.consumers import HANDSHAKE_LANE, register_operations
 from opencpms_authorization.handlers import BootPolicy
 from opencpms_authorization.passwords import StationPasswords
 from opencpms_authorization.settings import Settings
 from opencpms_authorization.tables import outbox
+from opencpms_contracts import authorization as auth
 from opencpms_db.engine import create_engine, session_factory
 from opencpms_db.unit_of_work import UnitOfWork
 from opencpms_messaging.broker import Broker
@@ -72,7 +73,12 @@ async def build(
         ),
         "clock": clock,
     }
+    handshake = await broker.rpc_server(
+        SERVICE, prefetch=settings.rpc_prefetch, lane=HANDSHAKE_LANE
+    )
+    register_operations(handshake, dependencies, lane=HANDSHAKE_LANE)
+    await handshake.start()
     server = await broker.rpc_server(SERVICE, prefetch=settings.rpc_prefetch)
     register_operations(server, dependencies)
-    await server.start()
+    await server.start(served_elsewhere=[auth.AUTHENTICATE_STATION])
     return AuthorizationService(engine=engine, broker=broker, relay=relay)

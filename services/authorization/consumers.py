@@ -1,14 +1,27 @@
-"""What the authorization service listens to: its RPC operations (it consumes no events)."""
+"""What the authorization service listens to: its RPC operations (it consumes no events).
+
+Handshake authentication has a lane of its own (``rpc.authorization.handshake``): after an
+outage every station reconnects at once, and its first password check is the costliest thing
+this service does; BootNotification, Authorize and the registry must not queue behind them.
+"""
 
 from __future__ import annotations
 
 from collections.abc import Mapping
 
 from opencpms_authorization.handlers import HANDLERS
+from opencpms_contracts import authorization as contract
 from opencpms_messaging.injection import bind_dependencies
 from opencpms_messaging.rpc import RpcServer
 
+HANDSHAKE_LANE = "handshake"
+HANDSHAKE_OPERATIONS = frozenset({contract.AUTHENTICATE_STATION.routing_key})
 
-def register_operations(server: RpcServer, dependencies: Mapping[str, object]) -> None:
+
+def register_operations(
+    server: RpcServer, dependencies: Mapping[str, object], *, lane: str | None = None
+) -> None:
+    """Registers on ``server`` the operations of ``lane`` (None: the main queue)."""
     for op, handler in HANDLERS.items():
-        server.register(op, bind_dependencies(handler, dependencies))
+        if (op.routing_key in HANDSHAKE_OPERATIONS) == (lane == HANDSHAKE_LANE):
+            server.register(op, bind_dependencies(handler, dependencies))
