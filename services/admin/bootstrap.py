@@ -27,6 +27,7 @@ from opencpms_admin.settings import Settings
 from opencpms_admin.web.live import LiveFeed
 from opencpms_db.engine import create_engine, session_factory
 from opencpms_db.unit_of_work import UnitOfWork
+from opencpms_db.write_batch import WriteBatch
 from opencpms_messaging.broker import Broker
 
 log = logging.getLogger(__name__)
@@ -108,7 +109,8 @@ async def build(
         delivery_limit=settings.delivery_limit,
     )
     frame_log = FrameLog(uow, keep=settings.frame_limit)
-    register_projections(consumer, {"uow": uow, "frame_log": frame_log})
+    writes = WriteBatch(uow)
+    register_projections(consumer, {"writes": writes, "frame_log": frame_log})
     await consumer.start()
     live = LiveFeed()
     live_consumer = await broker.event_consumer(

@@ -1,5 +1,6 @@
-"""The station read model's event handlers: one per event type, each one committed unit of
-work, registered in ``PROJECTIONS`` for ``consumers``."""
+"""The station read model's event handlers, one per event type, registered in ``PROJECTIONS``
+for ``consumers``. Each is one idempotent write; writes of events that arrive together share a
+transaction (``WriteBatch``), and each message is acknowledged once its write committed."""
 
 from __future__ import annotations
 
@@ -10,56 +11,60 @@ from opencpms_admin import read_model
 from opencpms_admin.frame_log import FrameLog
 from opencpms_contracts import stations as ev
 from opencpms_contracts.base import Event
-from opencpms_db.unit_of_work import UnitOfWorkFactory
+from opencpms_db.write_batch import WriteBatch
 from opencpms_messaging.cloudevents_codec import EventEnvelope
 
 
 async def on_registered(
-    event: ev.StationRegistered, envelope: EventEnvelope, *, uow: UnitOfWorkFactory
+    event: ev.StationRegistered, envelope: EventEnvelope, *, writes: WriteBatch
 ) -> None:
-    async with uow() as work:
-        await read_model.apply_registry(
-            work.session,
+    await writes.run(
+        event.station_id,
+        lambda session: read_model.apply_registry(
+            session,
             station_id=event.station_id,
             changed_at=event.registered_at,
             registration_status=event.registration_status,
             description=event.description,
             registered_at=event.registered_at,
-        )
-        await work.commit()
+        ),
+    )
 
 
 async def on_updated(
-    event: ev.StationUpdated, envelope: EventEnvelope, *, uow: UnitOfWorkFactory
+    event: ev.StationUpdated, envelope: EventEnvelope, *, writes: WriteBatch
 ) -> None:
-    async with uow() as work:
-        await read_model.apply_registry(
-            work.session,
+    await writes.run(
+        event.station_id,
+        lambda session: read_model.apply_registry(
+            session,
             station_id=event.station_id,
             changed_at=event.updated_at,
             registration_status=event.registration_status,
             description=event.description,
-        )
-        await work.commit()
+        ),
+    )
 
 
 async def on_deleted(
-    event: ev.StationDeleted, envelope: EventEnvelope, *, uow: UnitOfWorkFactory
+    event: ev.StationDeleted, envelope: EventEnvelope, *, writes: WriteBatch
 ) -> None:
-    async with uow() as work:
-        await read_model.apply_registry(
-            work.session, station_id=event.station_id, changed_at=event.deleted_at, deleted=True
-        )
-        await work.commit()
+    await writes.run(
+        event.station_id,
+        lambda session: read_model.apply_registry(
+            session, station_id=event.station_id, changed_at=event.deleted_at, deleted=True
+        ),
+    )
 
 
 async def on_booted(
-    event: ev.StationBooted, envelope: EventEnvelope, *, uow: UnitOfWorkFactory
+    event: ev.StationBooted, envelope: EventEnvelope, *, writes: WriteBatch
 ) -> None:
     identity = event.identity
-    async with uow() as work:
-        await read_model.apply_boot(
-            work.session,
+    await writes.run(
+        event.station_id,
+        lambda session: read_model.apply_boot(
+            session,
             {
                 "station_id": event.station_id,
                 "ocpp_version": event.ocpp_version,
@@ -71,16 +76,17 @@ async def on_booted(
                 "boot_status": event.status,
                 "booted_at": event.booted_at,
             },
-        )
-        await work.commit()
+        ),
+    )
 
 
 async def on_connected(
-    event: ev.StationConnected, envelope: EventEnvelope, *, uow: UnitOfWorkFactory
+    event: ev.StationConnected, envelope: EventEnvelope, *, writes: WriteBatch
 ) -> None:
-    async with uow() as work:
-        await read_model.apply_connected(
-            work.session,
+    await writes.run(
+        event.station_id,
+        lambda session: read_model.apply_connected(
+            session,
             {
                 "station_id": event.station_id,
                 "connection_id": event.connection_id,
@@ -89,16 +95,17 @@ async def on_connected(
                 "remote_address": event.remote_address,
                 "connected_at": event.connected_at,
             },
-        )
-        await work.commit()
+        ),
+    )
 
 
 async def on_disconnected(
-    event: ev.StationDisconnected, envelope: EventEnvelope, *, uow: UnitOfWorkFactory
+    event: ev.StationDisconnected, envelope: EventEnvelope, *, writes: WriteBatch
 ) -> None:
-    async with uow() as work:
-        await read_model.apply_disconnected(
-            work.session,
+    await writes.run(
+        event.station_id,
+        lambda session: read_model.apply_disconnected(
+            session,
             {
                 "station_id": event.station_id,
                 "connection_id": event.connection_id,
@@ -106,24 +113,25 @@ async def on_disconnected(
                 "connected_at": event.connected_at,
                 "disconnected_at": event.disconnected_at,
             },
-        )
-        await work.commit()
+        ),
+    )
 
 
 async def on_heartbeat(
-    event: ev.StationHeartbeat, envelope: EventEnvelope, *, uow: UnitOfWorkFactory
+    event: ev.StationHeartbeat, envelope: EventEnvelope, *, writes: WriteBatch
 ) -> None:
-    async with uow() as work:
-        await read_model.touch(work.session, event.station_id, event.at)
-        await work.commit()
+    await writes.run(
+        event.station_id, lambda session: read_model.touch(session, event.station_id, event.at)
+    )
 
 
 async def on_connector_status(
-    event: ev.ConnectorStatusChanged, envelope: EventEnvelope, *, uow: UnitOfWorkFactory
+    event: ev.ConnectorStatusChanged, envelope: EventEnvelope, *, writes: WriteBatch
 ) -> None:
-    async with uow() as work:
-        await read_model.apply_connector_status(
-            work.session,
+    await writes.run(
+        event.station_id,
+        lambda session: read_model.apply_connector_status(
+            session,
             {
                 "station_id": event.station_id,
                 "evse_id": event.evse_id,
@@ -135,58 +143,71 @@ async def on_connector_status(
                 "vendor_error_code": event.vendor_error_code,
                 "changed_at": event.timestamp,
             },
-        )
-        await work.commit()
+        ),
+    )
+
+
+def _frame_row(frame: ev.StationFrame, event_id: str) -> dict[str, Any]:
+    return {
+        "event_id": event_id,
+        "station_id": frame.station_id,
+        "connection_id": frame.connection_id,
+        "direction": frame.direction,
+        "message_type": frame.message_type,
+        "message_id": frame.message_id,
+        "action": frame.action,
+        "raw": frame.raw,
+        "at": frame.at,
+    }
 
 
 async def on_frame(event: ev.StationFrame, envelope: EventEnvelope, *, frame_log: FrameLog) -> None:
-    await frame_log.add(
-        {
-            "event_id": envelope.id,
-            "station_id": event.station_id,
-            "connection_id": event.connection_id,
-            "direction": event.direction,
-            "message_type": event.message_type,
-            "message_id": event.message_id,
-            "action": event.action,
-            "raw": event.raw,
-            "at": event.at,
-        }
+    await frame_log.add(_frame_row(event, envelope.id))
+
+
+async def on_frames(
+    event: ev.StationFrames, envelope: EventEnvelope, *, frame_log: FrameLog
+) -> None:
+    # The place in the batch makes each frame's id, so a redelivered batch stores nothing twice.
+    await frame_log.add_many(
+        [_frame_row(frame, f"{envelope.id}/{n}") for n, frame in enumerate(event.frames)]
     )
 
 
 async def on_firmware_status(
-    event: ev.FirmwareStatusChanged, envelope: EventEnvelope, *, uow: UnitOfWorkFactory
+    event: ev.FirmwareStatusChanged, envelope: EventEnvelope, *, writes: WriteBatch
 ) -> None:
-    async with uow() as work:
-        await read_model.apply_progress(
-            work.session,
+    await writes.run(
+        event.station_id,
+        lambda session: read_model.apply_progress(
+            session,
             event.station_id,
             prefix="firmware",
             status=event.status,
             request_id=event.request_id,
             at=event.at,
-        )
-        await work.commit()
+        ),
+    )
 
 
 async def on_log_upload_status(
-    event: ev.LogUploadStatusChanged, envelope: EventEnvelope, *, uow: UnitOfWorkFactory
+    event: ev.LogUploadStatusChanged, envelope: EventEnvelope, *, writes: WriteBatch
 ) -> None:
-    async with uow() as work:
-        await read_model.apply_progress(
-            work.session,
+    await writes.run(
+        event.station_id,
+        lambda session: read_model.apply_progress(
+            session,
             event.station_id,
             prefix="log",
             status=event.status,
             request_id=event.request_id,
             at=event.at,
-        )
-        await work.commit()
+        ),
+    )
 
 
 async def on_device_model(
-    event: ev.DeviceModelReported, envelope: EventEnvelope, *, uow: UnitOfWorkFactory
+    event: ev.DeviceModelReported, envelope: EventEnvelope, *, writes: WriteBatch
 ) -> None:
     # One report may name the same variable twice; the last mention wins, as the station
     # would apply it, and a single INSERT may not touch a row twice.
@@ -200,9 +221,10 @@ async def on_device_model(
             "characteristics": variable.characteristics,
             "reported_at": event.generated_at,
         }
-    async with uow() as work:
-        await read_model.apply_reported_variables(work.session, list(rows.values()))
-        await work.commit()
+    await writes.run(
+        event.station_id,
+        lambda session: read_model.apply_reported_variables(session, list(rows.values())),
+    )
 
 
 Projection = Callable[..., Awaitable[None]]
@@ -217,6 +239,7 @@ PROJECTIONS: dict[type[Event], Projection] = {
     ev.StationHeartbeat: on_heartbeat,
     ev.ConnectorStatusChanged: on_connector_status,
     ev.StationFrame: on_frame,
+    ev.StationFrames: on_frames,
     ev.FirmwareStatusChanged: on_firmware_status,
     ev.LogUploadStatusChanged: on_log_upload_status,
     ev.DeviceModelReported: on_device_model,

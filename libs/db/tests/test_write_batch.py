@@ -1,0 +1,88 @@
+"""Group commit against the real PostgreSQL: writes that arrive together share a transaction,
+and a bad write fails only its own caller."""
+
+from __future__ import annotations
+
+import asyncio
+from collections.abc import AsyncIterator
+
+import pytest
+from sqlalchemy import text
+from sqlalchemy.exc import DBAPIError
+from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession
+
+from opencpms_db.engine import create_engine, session_factory
+from opencpms_db.unit_of_work import UnitOfWork
+from opencpms_db.write_batch import WriteBatch
+
+pytestmark = pytest.mark.integration
+
+
+@pytest.fixture
+async def engine(database_url: str) -> AsyncIterator[AsyncEngine]:
+    engine = create_engine(database_url, pool_size=2)
+    async with engine.begin() as conn:
+        await conn.execute(text("DROP TABLE IF EXISTS write_batch_test"))
+        await conn.execute(
+            text("CREATE TABLE write_batch_test (k text PRIMARY KEY, n int NOT NULL, txid bigint)")
+        )
+    yield engine
+    async with engine.begin() as conn:
+        await conn.execute(text("DROP TABLE write_batch_test"))
+    await engine.dispose()
+
+
+def _batch(engine: AsyncEngine) -> WriteBatch:
+    sessions = session_factory(engine)
+    return WriteBatch(lambda: UnitOfWork(sessions, None), max_batch=50)
+
+
+def _insert(key: str, n: int):  # type: ignore[no-untyped-def]
+    async def write(session: AsyncSession) -> None:
+        await session.execute(
+            text("INSERT INTO write_batch_test VALUES (:k, :n, txid_current())"),
+            {"k": key, "n": n},
+        )
+
+    return write
+
+
+async def _rows(engine: AsyncEngine) -> list[tuple[str, int, int]]:
+    async with engine.connect() as conn:
+        result = await conn.execute(text("SELECT k, n, txid FROM write_batch_test ORDER BY k"))
+        return [(r.k, r.n, r.txid) for r in result]
+
+
+async def test_writes_arriving_together_share_transactions(engine: AsyncEngine) -> None:
+    batch = _batch(engine)
+    await asyncio.gather(*(batch.run(f"k{i:03}", _insert(f"k{i:03}", i)) for i in range(120)))
+    rows = await _rows(engine)
+    assert [r[1] for r in rows] == list(range(120))
+    transactions = {r[2] for r in rows}
+    # 120 writes in batches of at most 50: three transactions, not 120.
+    assert len(transactions) == 3
+
+
+async def test_a_failing_write_fails_only_its_caller(engine: AsyncEngine) -> None:
+    batch = _batch(engine)
+
+    async def broken(session: AsyncSession) -> None:
+        await session.execute(text("SELECT 1 / 0"))
+
+    results = await asyncio.gather(
+        batch.run("a", _insert("a", 1)),
+        batch.run("b", broken),
+        batch.run("c", _insert("c", 3)),
+        return_exceptions=True,
+    )
+    assert results[0] is None
+    assert isinstance(results[1], DBAPIError)
+    assert results[2] is None
+    assert [(k, n) for k, n, _ in await _rows(engine)] == [("a", 1), ("c", 3)]
+
+
+async def test_a_write_alone_is_committed_at_once(engine: AsyncEngine) -> None:
+    batch = _batch(engine)
+    await batch.run("solo", _insert("solo", 7))
+    assert [(k, n) for k, n, _ in await _rows(engine)] == [("solo", 7)]
+    await batch.close()

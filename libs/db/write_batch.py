@@ -1,0 +1,103 @@
+"""Group commit for many small, independent writes: each caller waits for its own write, but
+writes that arrive together share one transaction (one BEGIN, one COMMIT, one pooled
+connection) instead of paying a transaction each.
+
+For projections that consume a stream of small events (a read model updated per event). Each
+write must be idempotent and order-tolerant on its own, as an event handler's must be anyway:
+within a batch writes run sorted by their key, and a batch that fails is retried write by write,
+so one bad write fails only its own caller.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import logging
+from collections.abc import Awaitable, Callable
+from dataclasses import dataclass, field
+
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from opencpms_db.unit_of_work import UnitOfWorkFactory
+
+log = logging.getLogger(__name__)
+
+Write = Callable[[AsyncSession], Awaitable[None]]
+
+
+@dataclass
+class _Pending:
+    key: str
+    write: Write
+    done: asyncio.Future[None] = field(
+        default_factory=lambda: asyncio.get_running_loop().create_future()
+    )
+
+
+class WriteBatch:
+    """``await batch.run(key, write)`` returns once ``write`` is committed, or raises what made
+    it fail.
+
+    One batch is written at a time; writes that arrive meanwhile form the next one, so batches
+    grow with the load and a write alone is not held back (``max_wait_s`` can hold a batch
+    open a little longer for more to join). Sorting by ``key`` (a station id, say) makes
+    concurrent batches, of this process or of a replica, take row locks in the same order, so
+    they queue instead of deadlocking.
+    """
+
+    def __init__(self, uow: UnitOfWorkFactory, *, max_batch: int = 256, max_wait_s: float = 0.0):
+        self._uow = uow
+        self._max_batch = max_batch
+        self._max_wait_s = max_wait_s
+        self._pending: list[_Pending] = []
+        self._full = asyncio.Event()
+        self._writer: asyncio.Task[None] | None = None
+
+    async def run(self, key: str, write: Write) -> None:
+        pending = _Pending(key, write)
+        self._pending.append(pending)
+        if len(self._pending) >= self._max_batch:
+            self._full.set()
+        if self._writer is None or self._writer.done():
+            self._writer = asyncio.create_task(self._write_batches(), name="write-batch")
+        await pending.done
+
+    async def _write_batches(self) -> None:
+        while self._pending:
+            if len(self._pending) < self._max_batch:
+                # Deliveries already read from the socket run first and join this batch.
+                self._full.clear()
+                if self._max_wait_s <= 0:
+                    await asyncio.sleep(0)
+                else:
+                    with contextlib.suppress(TimeoutError):
+                        await asyncio.wait_for(self._full.wait(), self._max_wait_s)
+            batch = self._pending[: self._max_batch]
+            del self._pending[: self._max_batch]
+            await self._commit(batch)
+
+    async def _commit(self, batch: list[_Pending]) -> None:
+        batch.sort(key=lambda p: p.key)
+        try:
+            async with self._uow() as work:
+                for pending in batch:
+                    await pending.write(work.session)
+                await work.commit()
+        except Exception as exc:
+            if len(batch) == 1:
+                if not batch[0].done.done():
+                    batch[0].done.set_exception(exc)
+                return
+            log.warning("a batch of %d writes failed; retrying them one by one", len(batch))
+            for pending in batch:
+                await self._commit([pending])
+            return
+        for pending in batch:
+            if not pending.done.done():
+                pending.done.set_result(None)
+
+    async def close(self) -> None:
+        """Waits for the writes already handed over."""
+        if self._writer is not None:
+            with contextlib.suppress(Exception):
+                await self._writer
