@@ -79,7 +79,10 @@ FrameDirection = Literal["in", "out"]
 
 @event
 class StationFrame(Event):
-    """One OCPP-J frame, exactly as it crossed the websocket; the operator's message log."""
+    """One OCPP-J frame, exactly as it crossed the websocket; the operator's message log.
+
+    The gateway publishes frames in batches (``station.frames``); a single ``station.frame``
+    is still understood by the message log, for publishers of one frame at a time."""
 
     event_type = "station.frame"
 
@@ -91,6 +94,19 @@ class StationFrame(Event):
     action: str | None = None
     raw: str
     at: UtcDatetime
+
+
+@event
+class StationFrames(Event):
+    """The message log in batches: the frames one gateway node saw within a few milliseconds,
+    of any of its stations, in the order they crossed their websockets. One event per frame
+    (two per OCPP call) would double the broker's and the message log's work for what no
+    station waits on. A frame is identified by the event's id and its place in ``frames``."""
+
+    event_type = "station.frames"
+
+    node_id: str = Field(description="The gateway node that saw the frames")
+    frames: list[StationFrame] = Field(min_length=1)
 
 
 @event

@@ -45,13 +45,22 @@ class FrameLog:
 
     async def add(self, frame: dict[str, Any]) -> None:
         """Returns once the frame is committed; raises if its batch failed."""
-        done: asyncio.Future[None] = asyncio.get_running_loop().create_future()
-        self._pending.append((frame, done))
-        if len(self._pending) >= self._max_batch:
-            self._flush_now()
-        elif self._timer is None:
-            self._timer = asyncio.get_running_loop().call_later(self._max_wait_s, self._flush_now)
-        await done
+        await self.add_many([frame])
+
+    async def add_many(self, frames: list[dict[str, Any]]) -> None:
+        """Returns once every frame is committed; raises if a batch of them failed."""
+        loop = asyncio.get_running_loop()
+        waiting: list[asyncio.Future[None]] = []
+        for frame in frames:
+            done: asyncio.Future[None] = loop.create_future()
+            waiting.append(done)
+            self._pending.append((frame, done))
+            if len(self._pending) >= self._max_batch:
+                self._flush_now()
+        if self._pending and self._timer is None:
+            self._timer = loop.call_later(self._max_wait_s, self._flush_now)
+        for done in waiting:
+            await done
 
     def _flush_now(self) -> None:
         if self._timer is not None:

@@ -12,6 +12,7 @@ from typing import TypeVar
 from aio_pika.abc import AbstractExchange
 
 from opencpms_contracts.base import Contract, Event, Operation
+from opencpms_contracts.stations import StationFrame, StationFrames
 from opencpms_messaging.cloudevents_codec import encode_event
 from opencpms_messaging.publisher import EventPublisher
 from opencpms_messaging.rpc import RpcClient
@@ -40,22 +41,43 @@ class EventLog:
     """Events the station's answer does not wait for (frames, heartbeats), published in order
     by one background task on a channel without confirms.
 
+    Frames of all this node's stations travel together as ``station.frames``: a batch leaves
+    when it holds ``frames_per_batch`` frames or its first frame is ``frame_wait_s`` old.
+
     The queue is bounded: when the broker cannot keep up, events are dropped and counted, never
     piled up in the gateway's memory or allowed to slow down a station's answers.
     """
 
-    def __init__(self, exchange: AbstractExchange, *, source: str, capacity: int = 10_000) -> None:
+    def __init__(
+        self,
+        exchange: AbstractExchange,
+        *,
+        source: str,
+        node_id: str,
+        capacity: int = 10_000,
+        frames_per_batch: int = 200,
+        frame_wait_s: float = 0.05,
+    ) -> None:
         self._exchange = exchange
         self._source = source
+        self._node_id = node_id
         self._queue: asyncio.Queue[tuple[Event, str, datetime | None]] = asyncio.Queue(capacity)
         self._task: asyncio.Task[None] | None = None
+        self._frames: list[StationFrame] = []
+        self._frames_per_batch = frames_per_batch
+        self._frame_wait_s = frame_wait_s
+        self._frame_timer: asyncio.TimerHandle | None = None
         self.dropped = 0
 
     def start(self) -> None:
         self._task = asyncio.create_task(self._run(), name="event-log")
 
     async def stop(self) -> None:
+        self._flush_frames()
         if self._task is not None:
+            # What is already queued leaves before the task ends, as far as the broker takes it.
+            with contextlib.suppress(TimeoutError):
+                await asyncio.wait_for(self._queue.join(), 2)
             self._task.cancel()
             with contextlib.suppress(asyncio.CancelledError):
                 await self._task
@@ -64,9 +86,29 @@ class EventLog:
         try:
             self._queue.put_nowait((event, subject, time))
         except asyncio.QueueFull:
-            self.dropped += 1
-            if self.dropped % 1000 == 1:
-                log.warning("event log full: %d events dropped so far", self.dropped)
+            self._drop(len(event.frames) if isinstance(event, StationFrames) else 1)
+
+    def record_frame(self, frame: StationFrame) -> None:
+        self._frames.append(frame)
+        if len(self._frames) >= self._frames_per_batch:
+            self._flush_frames()
+        elif self._frame_timer is None:
+            self._frame_timer = asyncio.get_running_loop().call_later(
+                self._frame_wait_s, self._flush_frames
+            )
+
+    def _flush_frames(self) -> None:
+        if self._frame_timer is not None:
+            self._frame_timer.cancel()
+            self._frame_timer = None
+        if self._frames:
+            frames, self._frames = self._frames, []
+            self.record(StationFrames(node_id=self._node_id, frames=frames), subject=self._node_id)
+
+    def _drop(self, count: int) -> None:
+        before, self.dropped = self.dropped, self.dropped + count
+        if before // 1000 != self.dropped // 1000 or before == 0:
+            log.warning("event log full: %d events dropped so far", self.dropped)
 
     async def _run(self) -> None:
         while True:
@@ -77,5 +119,7 @@ class EventLog:
                 )
                 await self._exchange.publish(message, routing_key=event.routing_key())
             except Exception:  # a broker outage must not end the log task
-                self.dropped += 1
+                self.dropped += len(event.frames) if isinstance(event, StationFrames) else 1
                 log.exception("could not publish %s", event.routing_key())
+            finally:
+                self._queue.task_done()

@@ -67,7 +67,11 @@ async def build(settings: Settings) -> GatewayNode:
     rpc = await broker.rpc_client()
     backend = Backend(rpc, broker.publisher, timeout=settings.rpc_timeout_s)
     log_channel = await broker.connection.channel(publisher_confirms=False)
-    events = EventLog((await declare_exchanges(log_channel)).events, source=broker.publisher.source)
+    events = EventLog(
+        (await declare_exchanges(log_channel)).events,
+        source=broker.publisher.source,
+        node_id=settings.node_id,
+    )
     events.start()
     registry = ConnectionRegistry(
         node_id=settings.node_id,
@@ -98,6 +102,8 @@ async def build(settings: Settings) -> GatewayNode:
         ping_timeout=settings.ping_timeout_s,
         # permessage-deflate costs tens of KiB per connection; OCPP frames are small.
         compression=None,
+        open_timeout=settings.open_timeout_s,
+        backlog=settings.listen_backlog,
     )
     node = GatewayNode(broker=broker, server=server, registry=registry, events=events)
     log.info(

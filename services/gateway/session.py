@@ -292,7 +292,7 @@ class StationSession:
         message_id: str | None,
         action: str | None,
     ) -> None:
-        self._events.record(
+        self._events.record_frame(
             StationFrame(
                 station_id=self.station_id,
                 connection_id=self.state.connection_id,
@@ -302,6 +302,5 @@ class StationSession:
                 action=action,
                 raw=text,
                 at=datetime.now(UTC),
-            ),
-            subject=self.station_id,
+            )
         )

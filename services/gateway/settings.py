@@ -42,6 +42,15 @@ class Settings(BaseSettings):
         description="CALLs a station may send before its previous ones are answered; beyond "
         "this the connection is closed as abusive (OCPP-J allows one outstanding CALL)",
     )
+    # After an outage thousands of stations connect within a second; asyncio's default backlog
+    # of 100 pending connections drops the rest, and each dropped station waits out TCP's SYN
+    # retransmission (1 s, 3 s, 7 s...). The kernel caps it at net.core.somaxconn.
+    listen_backlog: int = Field(default=4096, ge=1)
+    open_timeout_s: float = Field(
+        default=30.0,
+        gt=0,
+        description="How long a websocket opening handshake (credentials check included) may take",
+    )
     # TLS (OCPP security profiles 2 and 3). Without a certificate the gateway speaks plain ws,
     # which only suits a TLS-terminating load balancer in front or a development machine.
     tls_cert_file: Path | None = None

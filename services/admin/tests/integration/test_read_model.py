@@ -182,6 +182,36 @@ async def test_the_message_log_keeps_the_last_frames_once_each(
     assert [f["message_id"] for f in body["items"]] == [str(n) for n in range(limit + 2, 2, -1)]
 
 
+async def test_a_batch_of_frames_is_logged_per_station(broker, api, station, eventually):
+    other = f"RM-{uuid.uuid4().hex[:8]}"
+    frames = [
+        ev.StationFrame(
+            station_id=station_id,
+            connection_id="c1",
+            direction=direction,
+            message_type=2 if direction == "in" else 3,
+            message_id=str(n),
+            action="Heartbeat",
+            raw=f'[2,"{n}","Heartbeat",{{}}]' if direction == "in" else f'[3,"{n}",{{}}]',
+            at=at(100 + n),
+        )
+        for n, (station_id, direction) in enumerate(
+            [(station, "in"), (other, "in"), (station, "out"), (other, "out")]
+        )
+    ]
+    batch = ev.StationFrames(node_id="node-a", frames=frames)
+    event_id = str(uuid.uuid4())
+    for _ in range(2):  # the second is a redelivery, which must not fail the batch
+        await broker.publisher.publish(batch, subject="node-a", event_id=event_id)
+
+    async def both():
+        body = (await api.get(f"/stations/{station}/frames")).json()
+        return body if body["total"] == 2 else None
+
+    body = await eventually(both)
+    assert [(f["direction"], f["message_id"]) for f in body["items"]] == [("out", "2"), ("in", "0")]
+
+
 async def test_boot_identity_and_device_model_show_on_the_station(broker, api, station, eventually):
     await publish(
         broker,
