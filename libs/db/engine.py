@@ -29,3 +29,11 @@ def create_engine(url: str, *, pool_size: int = 10, echo: bool = False) -> Async
 
 def session_factory(engine: AsyncEngine) -> async_sessionmaker[AsyncSession]:
     return async_sessionmaker(engine, expire_on_commit=False)
+
+
+def read_session_factory(engine: AsyncEngine) -> async_sessionmaker[AsyncSession]:
+    """Sessions for lookups on the hot path: autocommit, so a read is one round trip instead of
+    BEGIN, SELECT and ROLLBACK. Nothing is written through them; writes use a unit of work."""
+    return async_sessionmaker(
+        engine.execution_options(isolation_level="AUTOCOMMIT"), expire_on_commit=False
+    )

@@ -20,7 +20,7 @@ from opencpms_authorization.passwords import StationPasswords
 from opencpms_authorization.settings import Settings
 from opencpms_authorization.tables import outbox
 from opencpms_contracts import authorization as auth
-from opencpms_db.engine import create_engine, session_factory
+from opencpms_db.engine import create_engine, read_session_factory, session_factory
 from opencpms_db.unit_of_work import UnitOfWork
 from opencpms_messaging.broker import Broker
 from opencpms_messaging.outbox_relay import OutboxRelay
@@ -65,6 +65,7 @@ async def build(
     relay = OutboxRelay(sessions, outbox, broker.publisher)
     dependencies = {
         "uow": lambda: UnitOfWork(sessions, outbox, on_commit=relay.wake),
+        "reads": read_session_factory(engine),
         "passwords": StationPasswords(
             time_cost=settings.argon2_time_cost, memory_kib=settings.argon2_memory_kib
         ),

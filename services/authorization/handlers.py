@@ -1,8 +1,9 @@
 """Use cases of the authorization service, one function per RPC operation.
 
 Each takes the request and keyword-only dependencies (``uow`` a unit-of-work factory,
-``passwords``, ``policy``, ``clock``) bound by the composition root; ``HANDLERS`` routes every
-operation of the service, including the registry ones of ``registry_handlers``.
+``reads`` autocommit sessions for single lookups, ``passwords``, ``policy``, ``clock``) bound
+by the composition root; ``HANDLERS`` routes every operation of the service, including the
+registry ones of ``registry_handlers``.
 """
 
 from __future__ import annotations
@@ -12,6 +13,8 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any
 
+from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
+
 from opencpms_authorization import domain, repository
 from opencpms_authorization import registry_handlers as registry
 from opencpms_authorization.clock import Clock
@@ -20,6 +23,8 @@ from opencpms_contracts import authorization as contract
 from opencpms_contracts.common import AuthorizationStatus, IdTokenInfo, RegistrationStatus
 from opencpms_contracts.stations import StationBooted
 from opencpms_db.unit_of_work import UnitOfWorkFactory
+
+ReadSessions = async_sessionmaker[AsyncSession]
 
 
 @dataclass(frozen=True)
@@ -32,24 +37,28 @@ class BootPolicy:
 
 
 async def authenticate_station(
-    msg: contract.AuthenticateStation, *, uow: UnitOfWorkFactory, passwords: StationPasswords
+    msg: contract.AuthenticateStation,
+    *,
+    reads: ReadSessions,
+    uow: UnitOfWorkFactory,
+    passwords: StationPasswords,
 ) -> contract.StationAuthentication:
-    async with uow() as work:
-        station = await repository.get_station(work.session, msg.station_id)
-        if station is None:
-            return contract.StationAuthentication(accepted=False, reason="unknown station")
-        stored_hash = station.password_hash
-        password = msg.password.get_secret_value()
-        if passwords.verified_before(stored_hash, password):
-            return contract.StationAuthentication(accepted=True)
-        # argon2 runs in C without the GIL: a thread keeps the event loop answering.
-        ok = await asyncio.to_thread(passwords.verify, stored_hash, password)
-        if not ok:
-            return contract.StationAuthentication(accepted=False, reason="wrong password")
-        passwords.remember(stored_hash, password)
-        if passwords.needs_rehash(stored_hash):
-            station.password_hash = await asyncio.to_thread(
-                passwords.hash, msg.password.get_secret_value()
+    async with reads() as session:
+        stored_hash = await repository.get_password_hash(session, msg.station_id)
+    if stored_hash is None:
+        return contract.StationAuthentication(accepted=False, reason="unknown station")
+    password = msg.password.get_secret_value()
+    if passwords.verified_before(stored_hash, password):
+        return contract.StationAuthentication(accepted=True)
+    # argon2 runs in C without the GIL: a thread keeps the event loop answering.
+    if not await asyncio.to_thread(passwords.verify, stored_hash, password):
+        return contract.StationAuthentication(accepted=False, reason="wrong password")
+    passwords.remember(stored_hash, password)
+    if passwords.needs_rehash(stored_hash):
+        upgraded = await asyncio.to_thread(passwords.hash, password)
+        async with uow() as work:
+            await repository.replace_password_hash(
+                work.session, msg.station_id, old=stored_hash, new=upgraded
             )
             await work.commit()
     return contract.StationAuthentication(accepted=True)
@@ -97,18 +106,18 @@ async def boot_station(
 
 
 async def authorize(
-    msg: contract.AuthorizeIdToken, *, uow: UnitOfWorkFactory, clock: Clock
+    msg: contract.AuthorizeIdToken, *, reads: ReadSessions, clock: Clock
 ) -> IdTokenInfo:
-    async with uow() as work:
-        token = await repository.get_id_token(work.session, msg.id_token.value)
-        if token is None:
-            return domain.token_info(None, expires_at=None, group_id=None, now=clock())
-        return domain.token_info(
-            AuthorizationStatus(token.status),
-            expires_at=token.expires_at,
-            group_id=token.group_id,
-            now=clock(),
-        )
+    async with reads() as session:
+        token = await repository.get_id_token(session, msg.id_token.value)
+    if token is None:
+        return domain.token_info(None, expires_at=None, group_id=None, now=clock())
+    return domain.token_info(
+        AuthorizationStatus(token.status),
+        expires_at=token.expires_at,
+        group_id=token.group_id,
+        now=clock(),
+    )
 
 
 HANDLERS: dict[Any, Callable[..., Any]] = {

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 
-from sqlalchemy import select
+from sqlalchemy import select, update
 from sqlalchemy.dialects.postgresql import insert
 from sqlalchemy.ext.asyncio import AsyncSession
 
@@ -19,6 +19,22 @@ async def get_station(
     if for_update:
         query = query.with_for_update()
     return (await session.execute(query)).scalar_one_or_none()
+
+
+async def get_password_hash(session: AsyncSession, station_id: str) -> str | None:
+    query = select(Station.password_hash).where(Station.station_id == station_id)
+    return (await session.execute(query)).scalar_one_or_none()
+
+
+async def replace_password_hash(
+    session: AsyncSession, station_id: str, *, old: str, new: str
+) -> None:
+    """Upgrades a hash made with older parameters, unless the password changed meanwhile."""
+    await session.execute(
+        update(Station)
+        .where(Station.station_id == station_id, Station.password_hash == old)
+        .values(password_hash=new)
+    )
 
 
 async def insert_station(session: AsyncSession, values: dict[str, object]) -> bool:

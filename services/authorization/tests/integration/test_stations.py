@@ -2,7 +2,9 @@ import asyncio
 import uuid
 from datetime import UTC, datetime
 
+import asyncpg
 import pytest
+from argon2 import PasswordHasher
 
 from opencpms_contracts import authorization as auth
 from opencpms_contracts.common import RegistrationStatus
@@ -182,3 +184,28 @@ async def test_list_stations_filters_by_prefix_and_pages(rpc):
     assert first.total == 3
     assert [s.station_id for s in first.items] == [f"{prefix}0", f"{prefix}1"]
     assert [s.station_id for s in second.items] == [f"{prefix}2"]
+
+
+async def test_a_hash_made_with_older_parameters_is_upgraded_at_login(rpc, database_url):
+    station_id = new_station_id()
+    await register(rpc, station_id)
+    older = PasswordHasher(time_cost=2, memory_cost=8192, parallelism=1).hash(PASSWORD)
+    conn = await asyncpg.connect(database_url.replace("postgresql+asyncpg://", "postgresql://"))
+    try:
+        query = 'UPDATE "authorization".stations SET password_hash = $1 WHERE station_id = $2'
+        await conn.execute(query, older, station_id)
+
+        ok = await rpc.call(
+            auth.AUTHENTICATE_STATION,
+            auth.AuthenticateStation(station_id=station_id, password=PASSWORD),
+            timeout=10,
+        )
+        stored = await conn.fetchval(
+            'SELECT password_hash FROM "authorization".stations WHERE station_id = $1', station_id
+        )
+    finally:
+        await conn.close()
+
+    assert ok.accepted
+    assert stored != older
+    assert "m=1024,t=1" in stored
