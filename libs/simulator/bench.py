@@ -23,6 +23,7 @@ from pathlib import Path
 from typing import Any
 
 from opencpms_launcher.system import LocalSystem, SystemConfig, free_port
+from opencpms_messaging.runtime import event_loop_factory
 from opencpms_messaging.testing import temporary_vhost
 from opencpms_simulator.fleet import provision, read_credentials, write_credentials
 from opencpms_simulator.load import Credential, LoadPlan, run_load
@@ -158,7 +159,8 @@ def _scenarios(
 
 
 def _load_in_this_process(plan: LoadPlan) -> dict[str, Any]:
-    return asyncio.run(run_load(plan, progress=say))
+    with asyncio.Runner(loop_factory=event_loop_factory()) as runner:
+        return runner.run(run_load(plan, progress=say))
 
 
 async def _run(name: str, plans: list[LoadPlan], meter: ResourceMeter) -> dict[str, Any]:
@@ -204,6 +206,7 @@ async def _saturation(
                 "p99_ms": result["p99_ms"],
                 "errors": result["errors"],
                 "usage": result["usage"],
+                "latency_by_action": result["latency_by_action"],
             }
         )
         if result["p99_ms"] is None or result["p99_ms"] > P99_LIMIT_MS:
