@@ -284,7 +284,23 @@ async def _wait_for_port(host: str, port: int, system: LocalSystem) -> None:
         return
 
 
-def free_port() -> int:
+def free_port(*, consecutive: int = 1) -> int:
+    """A port that is free now, and so are the ``consecutive - 1`` after it (one per gateway
+    node)."""
+    while True:
+        with socket.socket() as sock:
+            sock.bind(("127.0.0.1", 0))
+            base = int(sock.getsockname()[1])
+        if base + consecutive <= 65536 and all(
+            _is_free(port) for port in range(base + 1, base + consecutive)
+        ):
+            return base
+
+
+def _is_free(port: int) -> bool:
     with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return int(sock.getsockname()[1])
+        try:
+            sock.bind(("0.0.0.0", port))
+        except OSError:
+            return False
+        return True

@@ -62,6 +62,7 @@ class EventConsumer:
         self._ephemeral = ephemeral
         self._handlers: dict[str, EventHandler] = {}
         self._routing_keys: set[str] = set()
+        self._queue: AbstractQueue | None = None
 
     def on(
         self, event_cls: type[EventT], handler: Callable[[EventT, EventEnvelope], Awaitable[None]]
@@ -69,7 +70,9 @@ class EventConsumer:
         self._handlers[event_cls.cloudevent_type()] = handler
         self._routing_keys.add(event_cls.routing_key())
 
-    async def start(self) -> None:
+    async def start(self, *, bound: bool = True) -> None:
+        """Declares the queue and consumes it; with ``bound=False`` nothing reaches it until
+        :meth:`bind` (a queue only worth filling while someone is listening)."""
         await self._channel.set_qos(prefetch_count=self._prefetch)
         if self._ephemeral:
             # One process's private view (a gateway node following connections): it lives and
@@ -79,9 +82,22 @@ class EventConsumer:
             )
         else:
             queue = await self._declare_durable_queue()
-        for routing_key in sorted(self._routing_keys):
-            await queue.bind(self._events, routing_key=routing_key)
+        self._queue = queue
+        if bound:
+            await self.bind()
         await queue.consume(self._on_message)
+
+    async def bind(self) -> None:
+        """Routes the handled event types to the queue (idempotent)."""
+        assert self._queue is not None, "start() first"
+        for routing_key in sorted(self._routing_keys):
+            await self._queue.bind(self._events, routing_key=routing_key)
+
+    async def unbind(self) -> None:
+        """Stops routing events to the queue; what is in it is still consumed."""
+        assert self._queue is not None, "start() first"
+        for routing_key in sorted(self._routing_keys):
+            await self._queue.unbind(self._events, routing_key=routing_key)
 
     async def _declare_durable_queue(self) -> AbstractQueue:
         dead_queue = await self._channel.declare_queue(

@@ -41,7 +41,7 @@ async def bench(args: argparse.Namespace) -> dict[str, Any]:
     config = SystemConfig.from_environment()
     config.database_name = args.database
     config.gateway_nodes = args.gateway_nodes
-    config.gateway_port = free_port()
+    config.gateway_port = free_port(consecutive=args.gateway_nodes)
     config.admin_port = free_port()
     config.admin_api_key = "ocpms_" + secrets.token_urlsafe(32)
     log = (STATE / "bench-system.log").open("w", encoding="utf-8")
@@ -55,8 +55,8 @@ async def bench(args: argparse.Namespace) -> dict[str, Any]:
 
         system = LocalSystem(config, output=output)
         say(f"starting OpenCPMS ({args.gateway_nodes} gateway processes); log in {log.name}")
-        await system.start(timeout=120)
         try:
+            await system.start(timeout=120)
             return await _scenarios_on(system, config, args)
         finally:
             await system.stop()

@@ -117,7 +117,7 @@ async def build(
         f"admin.live.{node_name}.{uuid.uuid4().hex[:8]}", ephemeral=True
     )
     live.register(live_consumer)
-    await live_consumer.start()
+    await live_consumer.start(bound=False)
     context = AdminContext(
         uow=uow,
         rpc=await broker.rpc_client(),

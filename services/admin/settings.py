@@ -45,7 +45,9 @@ class Settings(BaseSettings):
     frame_limit: int = Field(
         default=200, ge=0, description="OCPP frames kept per station for the message log"
     )
-    event_prefetch: int = Field(default=64, ge=1)
+    # Events in flight; they are written in shared transactions, so more in flight means
+    # fewer, larger transactions when the events come fast.
+    event_prefetch: int = Field(default=256, ge=1)
     delivery_limit: int = Field(default=5, ge=1)
     db_pool_size: int = Field(default=10, ge=1)
 

@@ -34,13 +34,33 @@ BACKLOG = 100  # notices a slow browser may fall behind by before it misses some
 
 
 class LiveFeed:
+    """Events reach this process's live queue only while a browser follows the feed: in a
+    reconnect storm with nobody watching, decoding every station's events for nobody cost the
+    admin service a share of its CPU. Start the consumer with ``bound=False``."""
+
     def __init__(self) -> None:
         self._subscribers: set[asyncio.Queue[str]] = set()
         self.closed = asyncio.Event()
+        self._consumer: EventConsumer | None = None
+        self._bound = False
+        self._binding = asyncio.Lock()
 
     def register(self, consumer: EventConsumer) -> None:
+        self._consumer = consumer
         for event_cls in LIVE_EVENTS:
             consumer.on(event_cls, self._on_event)
+
+    async def follow_subscribers(self) -> None:
+        """Binds the live queue when someone subscribed, unbinds it when nobody is left."""
+        async with self._binding:
+            wanted = bool(self._subscribers)
+            if self._consumer is None or wanted == self._bound:
+                return
+            try:
+                await (self._consumer.bind() if wanted else self._consumer.unbind())
+                self._bound = wanted
+            except Exception:  # the broker is away; the next subscriber tries again
+                log.exception("cannot %s the live feed", "bind" if wanted else "unbind")
 
     async def _on_event(self, event: Event, envelope: EventEnvelope) -> None:
         notice = json.dumps({"type": event.event_type, "station_id": envelope.subject})
@@ -59,15 +79,20 @@ class LiveFeed:
 
     async def stream(self) -> AsyncIterator[str]:
         """``text/event-stream`` lines for one browser, until the feed closes."""
-        with self.subscribe() as queue:
-            yield "retry: 2000\n\n"
-            while not self.closed.is_set():
-                try:
-                    notice = await asyncio.wait_for(queue.get(), KEEPALIVE_S)
-                except TimeoutError:
-                    yield ": keepalive\n\n"  # proxies drop idle streams
-                    continue
-                yield f"data: {notice}\n\n"
+        try:
+            with self.subscribe() as queue:
+                await self.follow_subscribers()  # the stream opens once events flow
+                yield "retry: 2000\n\n"
+                while not self.closed.is_set():
+                    try:
+                        notice = await asyncio.wait_for(queue.get(), KEEPALIVE_S)
+                    except TimeoutError:
+                        yield ": keepalive\n\n"  # proxies drop idle streams
+                        continue
+                    yield f"data: {notice}\n\n"
+        finally:
+            if not self.closed.is_set():
+                await asyncio.shield(self.follow_subscribers())
 
     def close(self) -> None:
         self.closed.set()
