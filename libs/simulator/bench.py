@@ -17,12 +17,15 @@ import json
 import multiprocessing
 import secrets
 import sys
+import time
 from concurrent.futures import ProcessPoolExecutor
 from dataclasses import asdict
 from pathlib import Path
 from typing import Any
 
-from opencpms_launcher.system import LocalSystem, SystemConfig, free_port
+import aio_pika
+
+from opencpms_launcher.system import RPC_QUEUES, LocalSystem, SystemConfig, free_port
 from opencpms_messaging.runtime import event_loop_factory
 from opencpms_messaging.testing import temporary_vhost
 from opencpms_simulator.fleet import provision, read_credentials, write_credentials
@@ -31,6 +34,7 @@ from opencpms_simulator.resources import ResourceMeter, pids_named
 
 STATE = Path(".run")
 P99_LIMIT_MS = 100.0
+STEADY_RAMP_PER_S = 50.0  # per gateway process
 
 
 def say(line: str) -> None:
@@ -73,8 +77,11 @@ async def _scenarios_on(
     for name, plan in _scenarios(args, fleet, urls):
         if name[0] in args.scenarios:
             results["scenarios"][name] = await _run(name, plan, meter)
+            await _settle(config.amqp_url)
     results["saturation"] = (
-        await _saturation(args, fleet, urls, meter) if "c" in args.scenarios else {"steps": []}
+        await _saturation(args, fleet, urls, meter, config.amqp_url)
+        if "c" in args.scenarios
+        else {"steps": []}
     )
     return results
 
@@ -144,11 +151,13 @@ def _scenarios(
                 LoadPlan(
                     url=url,
                     stations=part,
-                    duration_s=args.seconds,
+                    # The fleet joins at a rate the boot storm showed the system takes, then
+                    # runs for the steady-state length.
+                    duration_s=len(part) / STEADY_RAMP_PER_S + args.seconds,
                     mix="full",
                     meter_s=5.0,
                     idle_s=5.0,
-                    ramp_per_s=1000,
+                    ramp_per_s=STEADY_RAMP_PER_S,
                     connect_concurrency=500,
                     **common,
                 )
@@ -180,8 +189,36 @@ async def _run(name: str, plans: list[LoadPlan], meter: ResourceMeter) -> dict[s
     return merged
 
 
+# The queues that work waits in; a scenario starts only once they are empty.
+WORK_QUEUES = (*RPC_QUEUES, "admin.read-model", "billing.transaction-ended")
+
+
+async def _settle(amqp_url: str, *, limit_s: float = 180.0) -> None:
+    """Waits until the system has worked off what the last scenario left queued, so the next
+    one measures itself and not its predecessor's backlog."""
+    began = time.perf_counter()
+    connection = await aio_pika.connect(amqp_url)
+    try:
+        channel = await connection.channel()
+        while time.perf_counter() - began < limit_s:
+            waiting = 0
+            for name in WORK_QUEUES:
+                queue = await channel.declare_queue(name, passive=True)
+                waiting += queue.declaration_result.message_count or 0
+            if waiting == 0:
+                break
+            say(f"waiting for {waiting} queued messages to be worked off")
+            await asyncio.sleep(2)
+    finally:
+        await connection.close()
+
+
 async def _saturation(
-    args: argparse.Namespace, fleet: list[Credential], urls: list[str], meter: ResourceMeter
+    args: argparse.Namespace,
+    fleet: list[Credential],
+    urls: list[str],
+    meter: ResourceMeter,
+    amqp_url: str,
 ) -> dict[str, Any]:
     steps: list[dict[str, Any]] = []
     stations = 10
@@ -199,6 +236,7 @@ async def _saturation(
             for url, part in _spread(fleet[:stations], urls)
         ]
         result = await _run(f"c. saturation, {stations} closed-loop stations", plans, meter)
+        await _settle(amqp_url)
         steps.append(
             {
                 "stations": stations,
