@@ -95,9 +95,3 @@ class WriteBatch:
         for pending in batch:
             if not pending.done.done():
                 pending.done.set_result(None)
-
-    async def close(self) -> None:
-        """Waits for the writes already handed over."""
-        if self._writer is not None:
-            with contextlib.suppress(Exception):
-                await self._writer

@@ -55,3 +55,12 @@ def _on_signal(stop: asyncio.Event) -> None:
     if stop.is_set():
         os._exit(130)
     stop.set()
+
+
+async def probe_exit_status(*checks: Awaitable[str | None]) -> int:
+    """Exit status of a service's ``check`` command (for probes): runs the checks at the same
+    time, prints each problem they found, and returns 0 when there was none."""
+    problems = [problem for problem in await asyncio.gather(*checks) if problem]
+    for problem in problems:
+        sys.stderr.write(f"{problem}\n")
+    return 1 if problems else 0

@@ -25,6 +25,8 @@ from typing import Any
 
 import aio_pika
 
+from opencpms_admin.consumers import READ_MODEL_QUEUE
+from opencpms_billing.consumers import TRANSACTION_ENDED_QUEUE
 from opencpms_launcher.system import RPC_QUEUES, LocalSystem, SystemConfig, free_port
 from opencpms_messaging.runtime import event_loop_factory
 from opencpms_messaging.testing import temporary_vhost
@@ -35,6 +37,8 @@ from opencpms_simulator.resources import ResourceMeter, pids_named
 STATE = Path(".run")
 P99_LIMIT_MS = 100.0
 STEADY_RAMP_PER_S = 50.0  # per gateway process
+# What every simulated station of the bench shares.
+FLEET_DEFAULTS: dict[str, Any] = {"id_tag": "BENCHTAG", "versions": ("1.6", "2.0.1")}
 
 
 def say(line: str) -> None:
@@ -97,7 +101,7 @@ async def _fleet(args: argparse.Namespace, config: SystemConfig) -> list[Credent
         config.admin_api_key,
         prefix="BENCH",
         count=args.stations,
-        id_tag="BENCHTAG",
+        id_tag=FLEET_DEFAULTS["id_tag"],
         known=known,
         concurrency=32,
         progress=say,
@@ -114,7 +118,6 @@ def _spread(fleet: list[Credential], urls: list[str]) -> list[tuple[str, list[Cr
 def _scenarios(
     args: argparse.Namespace, fleet: list[Credential], urls: list[str]
 ) -> list[tuple[str, list[LoadPlan]]]:
-    common: dict[str, Any] = {"id_tag": "BENCHTAG", "versions": ("1.6", "2.0.1")}
     return [
         (
             "d. gateway ceiling (Heartbeat, closed loop)",
@@ -125,7 +128,7 @@ def _scenarios(
                     duration_s=args.seconds / 2,
                     mix="heartbeat",
                     closed_loop=True,
-                    **common,
+                    **FLEET_DEFAULTS,
                 )
                 for url, part in _spread(fleet[: args.closed_loop_stations], urls)
             ],
@@ -140,7 +143,7 @@ def _scenarios(
                     mix="boot",
                     stop_when_booted=True,
                     connect_concurrency=500,
-                    **common,
+                    **FLEET_DEFAULTS,
                 )
                 for url, part in _spread(fleet, urls)
             ],
@@ -159,7 +162,7 @@ def _scenarios(
                     idle_s=5.0,
                     ramp_per_s=STEADY_RAMP_PER_S,
                     connect_concurrency=500,
-                    **common,
+                    **FLEET_DEFAULTS,
                 )
                 for url, part in _spread(fleet, urls)
             ],
@@ -190,7 +193,7 @@ async def _run(name: str, plans: list[LoadPlan], meter: ResourceMeter) -> dict[s
 
 
 # The queues that work waits in; a scenario starts only once they are empty.
-WORK_QUEUES = (*RPC_QUEUES, "admin.read-model", "billing.transaction-ended")
+WORK_QUEUES = (*RPC_QUEUES, READ_MODEL_QUEUE, TRANSACTION_ENDED_QUEUE)
 
 
 async def _settle(amqp_url: str, *, limit_s: float = 180.0) -> None:
@@ -230,8 +233,7 @@ async def _saturation(
                 duration_s=args.seconds / 3,
                 mix="full",
                 closed_loop=True,
-                id_tag="BENCHTAG",
-                versions=("1.6", "2.0.1"),
+                **FLEET_DEFAULTS,
             )
             for url, part in _spread(fleet[:stations], urls)
         ]

@@ -10,7 +10,11 @@ from pathlib import Path
 
 from opencpms_admin.domain import Role
 from opencpms_admin.settings import Settings
-from opencpms_messaging.runtime import configure_logging, run_until_signalled
+from opencpms_messaging.runtime import (
+    configure_logging,
+    probe_exit_status,
+    run_until_signalled,
+)
 
 MIGRATIONS = Path(__file__).parent / "migrations"
 
@@ -39,7 +43,16 @@ def main(argv: list[str] | None = None) -> int:
     configure_logging()
     settings = Settings()
     if args.command == "check":
-        return asyncio.run(_check(settings))
+        from opencpms_db.health import database_problem
+        from opencpms_messaging.health import broker_problem
+
+        # The database (SELECT 1) and the broker, each within 10 s.
+        return asyncio.run(
+            probe_exit_status(
+                database_problem(settings.database_url.get_secret_value(), timeout=10.0),
+                broker_problem(settings.amqp_url.get_secret_value(), timeout=10.0),
+            )
+        )
     if args.command == "migrate":
         from opencpms_db.migrations import upgrade
 
@@ -119,25 +132,6 @@ async def _create_user(settings: Settings, username: str, password: str, role: R
         await engine.dispose()
     print(f"user {username!r} ({role}) created; sign in at /ui/login", file=sys.stderr)
     return 0
-
-
-async def _check(settings: Settings) -> int:
-    """Exit status for probes: 0 when the database (``SELECT 1``) and the broker answer within
-    10 s each, checked at the same time; otherwise each problem is printed."""
-    from opencpms_db.health import database_problem
-    from opencpms_messaging.health import broker_problem
-
-    problems = [
-        p
-        for p in await asyncio.gather(
-            database_problem(settings.database_url.get_secret_value(), timeout=10.0),
-            broker_problem(settings.amqp_url.get_secret_value(), timeout=10.0),
-        )
-        if p
-    ]
-    for problem in problems:
-        print(problem, file=sys.stderr)
-    return 1 if problems else 0
 
 
 if __name__ == "__main__":

@@ -6,7 +6,6 @@ acknowledged only after its batch committed."""
 from __future__ import annotations
 
 import asyncio
-import contextlib
 from collections import Counter
 from collections.abc import Callable
 from datetime import datetime
@@ -112,12 +111,6 @@ class FrameLog:
                     .values(last_seen=func.greatest(stations.c.last_seen, heard[station_id]))
                 )
             await work.commit()
-
-    async def close(self) -> None:
-        self._flush_now()
-        for task in list(self._flushes):
-            with contextlib.suppress(Exception):
-                await task
 
 
 async def _trim(session: Any, station_id: str, keep: int) -> None:

@@ -79,18 +79,10 @@ async def apply_boot(session: AsyncSession, values: dict[str, Any]) -> None:
 async def apply_connected(session: AsyncSession, values: dict[str, Any]) -> None:
     """A connection newer than the one recorded becomes the station's connection."""
     connected_at = values["connected_at"]
-    values = values | {"connected": True, "disconnected_at": None, "last_seen": connected_at}
-    statement = insert(_stations).values(values)
-    changes: dict[str, Any] = {
-        k: _stations_excluded[k] for k in values if k not in ("station_id", "last_seen")
-    }
-    changes["last_seen"] = func.greatest(_stations.c.last_seen, _stations_excluded.last_seen)
-    await session.execute(
-        statement.on_conflict_do_update(
-            index_elements=["station_id"],
-            set_=changes,
-            where=or_(_stations.c.connected_at.is_(None), _stations.c.connected_at < connected_at),
-        )
+    await _upsert_connection(
+        session,
+        values | {"connected": True, "disconnected_at": None, "last_seen": connected_at},
+        where=or_(_stations.c.connected_at.is_(None), _stations.c.connected_at < connected_at),
     )
 
 
@@ -98,22 +90,28 @@ async def apply_disconnected(session: AsyncSession, values: dict[str, Any]) -> N
     """Ends the recorded connection if it is this one, or records this connection as ended if
     it is newer than the recorded one (its station.connected is late or lost)."""
     connected_at = values["connected_at"]
-    values = values | {"connected": False, "last_seen": values["disconnected_at"]}
-    statement = insert(_stations).values(values)
+    await _upsert_connection(
+        session,
+        values | {"connected": False, "last_seen": values["disconnected_at"]},
+        where=or_(
+            _stations.c.connected_at.is_(None),
+            _stations.c.connected_at < connected_at,
+            _stations.c.connection_id == values["connection_id"],
+        ),
+    )
+
+
+async def _upsert_connection(session: AsyncSession, values: dict[str, Any], *, where: Any) -> None:
+    """The station's connection columns from ``values`` where ``where`` holds; ``last_seen``
+    only ever moves forward."""
     changes: dict[str, Any] = {
         k: _stations_excluded[k] for k in values if k not in ("station_id", "last_seen")
     }
     changes["last_seen"] = func.greatest(_stations.c.last_seen, _stations_excluded.last_seen)
     await session.execute(
-        statement.on_conflict_do_update(
-            index_elements=["station_id"],
-            set_=changes,
-            where=or_(
-                _stations.c.connected_at.is_(None),
-                _stations.c.connected_at < connected_at,
-                _stations.c.connection_id == values["connection_id"],
-            ),
-        )
+        insert(_stations)
+        .values(values)
+        .on_conflict_do_update(index_elements=["station_id"], set_=changes, where=where)
     )
 
 

@@ -14,12 +14,15 @@ from dataclasses import dataclass
 from sqlalchemy.ext.asyncio import AsyncEngine
 
 from opencpms_authorization.clock import Clock, utc_now
-from opencpms_authorization.consumers import HANDSHAKE_LANE, register_operations
+from opencpms_authorization.consumers import (
+    HANDSHAKE_LANE,
+    HANDSHAKE_OPERATIONS,
+    register_operations,
+)
 from opencpms_authorization.handlers import BootPolicy
 from opencpms_authorization.passwords import StationPasswords
 from opencpms_authorization.settings import Settings
 from opencpms_authorization.tables import outbox
-from opencpms_contracts import authorization as auth
 from opencpms_db.engine import create_engine, read_session_factory, session_factory
 from opencpms_db.unit_of_work import UnitOfWork
 from opencpms_messaging.broker import Broker
@@ -81,5 +84,5 @@ async def build(
     await handshake.start()
     server = await broker.rpc_server(SERVICE, prefetch=settings.rpc_prefetch)
     register_operations(server, dependencies)
-    await server.start(served_elsewhere=[auth.AUTHENTICATE_STATION])
+    await server.start(served_elsewhere=HANDSHAKE_OPERATIONS)
     return AuthorizationService(engine=engine, broker=broker, relay=relay)

@@ -8,14 +8,16 @@ this service does; BootNotification, Authorize and the registry must not queue b
 from __future__ import annotations
 
 from collections.abc import Mapping
+from typing import Any
 
 from opencpms_authorization.handlers import HANDLERS
 from opencpms_contracts import authorization as contract
+from opencpms_contracts.base import Operation
 from opencpms_messaging.injection import bind_dependencies
 from opencpms_messaging.rpc import RpcServer
 
 HANDSHAKE_LANE = "handshake"
-HANDSHAKE_OPERATIONS = frozenset({contract.AUTHENTICATE_STATION.routing_key})
+HANDSHAKE_OPERATIONS: tuple[Operation[Any, Any], ...] = (contract.AUTHENTICATE_STATION,)
 
 
 def register_operations(
@@ -23,5 +25,5 @@ def register_operations(
 ) -> None:
     """Registers on ``server`` the operations of ``lane`` (None: the main queue)."""
     for op, handler in HANDLERS.items():
-        if (op.routing_key in HANDSHAKE_OPERATIONS) == (lane == HANDSHAKE_LANE):
+        if (op in HANDSHAKE_OPERATIONS) == (lane == HANDSHAKE_LANE):
             server.register(op, bind_dependencies(handler, dependencies))

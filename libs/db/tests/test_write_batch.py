@@ -85,4 +85,3 @@ async def test_a_write_alone_is_committed_at_once(engine: AsyncEngine) -> None:
     batch = _batch(engine)
     await batch.run("solo", _insert("solo", 7))
     assert [(k, n) for k, n, _ in await _rows(engine)] == [("solo", 7)]
-    await batch.close()

@@ -23,17 +23,7 @@ LOGIN_CSRF_COOKIE = "opencpms_login_csrf"
 
 @router.get("/login")
 async def login_page(request: Request, next: str = "/ui/") -> HTMLResponse:
-    token = secrets.token_urlsafe(32)
-    response = render(request, "login.html", None, login_csrf=token, next=_safe(next))
-    response.set_cookie(
-        LOGIN_CSRF_COOKIE,
-        token,
-        httponly=True,
-        samesite="strict",
-        path="/ui/login",
-        secure=request.url.scheme == "https",
-    )
-    return response
+    return _login_form(request, next)
 
 
 @router.post("/login")
@@ -85,11 +75,15 @@ async def logout(
 
 
 def _login_failed(request: Request, message: str, next: str) -> HTMLResponse:
-    token = secrets.token_urlsafe(32)
-    response = render(
-        request, "login.html", None, login_csrf=token, next=_safe(next), error=message
-    )
+    response = _login_form(request, next, error=message)
     response.status_code = status.HTTP_401_UNAUTHORIZED
+    return response
+
+
+def _login_form(request: Request, next: str, *, error: str | None = None) -> HTMLResponse:
+    """The sign-in page with a fresh CSRF token, in the form and in its cookie."""
+    token = secrets.token_urlsafe(32)
+    response = render(request, "login.html", None, login_csrf=token, next=_safe(next), error=error)
     response.set_cookie(
         LOGIN_CSRF_COOKIE,
         token,
