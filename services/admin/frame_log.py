@@ -11,14 +11,55 @@ from collections.abc import Callable
 from datetime import datetime
 from typing import Any, cast
 
-from sqlalchemy import Table, delete, func, select, update
-from sqlalchemy.dialects.postgresql import insert
+from sqlalchemy import DateTime, String, Table, any_, bindparam, delete, func, select, update
+from sqlalchemy.dialects.postgresql import ARRAY
 
 from opencpms_admin.read_model import stations_table
 from opencpms_admin.tables import StationFrameRecord
+from opencpms_db.array_insert import as_arrays, insert_from_arrays
 from opencpms_db.unit_of_work import UnitOfWorkFactory
 
 _frames = cast(Table, StationFrameRecord.__table__)
+_stations = stations_table()
+
+_FRAME_COLUMNS = (
+    "event_id",
+    "station_id",
+    "connection_id",
+    "direction",
+    "message_type",
+    "message_id",
+    "action",
+    "raw",
+    "at",
+)
+# Statements whose text never changes, whatever the batch size (see opencpms_db.array_insert):
+# a VALUES list compiled anew for each batch size and an UPDATE per station heard were,
+# together, the log's main cost.
+_INSERT_FRAMES = insert_from_arrays(_frames, _FRAME_COLUMNS).on_conflict_do_nothing(
+    index_elements=["event_id"]
+)
+# Row locks in station order, as every other writer of the stations table takes them, so two
+# transactions cannot each hold a row the other waits for.
+_LOCK_STATIONS = (
+    select(_stations.c.station_id)
+    .where(_stations.c.station_id == any_(bindparam("heard_ids", type_=ARRAY(String))))
+    .order_by(_stations.c.station_id)
+    .with_for_update()
+)
+_heard = (
+    func.unnest(
+        bindparam("heard_ids", type_=ARRAY(String)),
+        bindparam("heard_at", type_=ARRAY(DateTime(timezone=True))),
+    )
+    .table_valued("station_id", "at")
+    .render_derived()
+)
+_UPDATE_LAST_SEEN = (
+    update(_stations)
+    .where(_stations.c.station_id == _heard.c.station_id)
+    .values(last_seen=func.greatest(_stations.c.last_seen, _heard.c.at))
+)
 
 
 class FrameLog:
@@ -93,22 +134,17 @@ class FrameLog:
         counts = Counter(frame["station_id"] for frame in frames)
         async with self._uow() as work:
             if self._keep > 0:
-                await work.session.execute(
-                    insert(_frames)
-                    .values(frames)
-                    .on_conflict_do_nothing(index_elements=["event_id"])
-                )
+                await work.session.execute(_INSERT_FRAMES, as_arrays(frames, _FRAME_COLUMNS))
                 for station_id in sorted(counts):
                     self._since_trim[station_id] += counts[station_id]
                     if self._since_trim[station_id] >= max(1, self._keep // 4):
                         await _trim(work.session, station_id, self._keep)
                         self._since_trim[station_id] = 0
-            stations = stations_table()
-            for station_id in sorted(heard):
+            if heard:
+                ids = sorted(heard)
+                await work.session.execute(_LOCK_STATIONS, {"heard_ids": ids})
                 await work.session.execute(
-                    update(stations)
-                    .where(stations.c.station_id == station_id)
-                    .values(last_seen=func.greatest(stations.c.last_seen, heard[station_id]))
+                    _UPDATE_LAST_SEEN, {"heard_ids": ids, "heard_at": [heard[i] for i in ids]}
                 )
             await work.commit()
 

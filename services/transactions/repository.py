@@ -10,6 +10,7 @@ from sqlalchemy import Table, func, select
 from sqlalchemy.dialects.postgresql import insert
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from opencpms_db.array_insert import as_arrays, insert_from_arrays
 from opencpms_db.paging import fetch_page
 from opencpms_transactions.tables import (
     MeterSampleRecord,
@@ -19,9 +20,26 @@ from opencpms_transactions.tables import (
 )
 
 # Rows per INSERT: well below PostgreSQL's 32767 bind parameters at 12 columns a sample.
-SAMPLE_BATCH = 1000
 
 _samples = cast(Table, MeterSampleRecord.__table__)
+SAMPLE_COLUMNS = (
+    "transaction_id",
+    "station_id",
+    "evse_id",
+    "connector_id",
+    "timestamp",
+    "measurand",
+    "phase",
+    "location",
+    "context",
+    "unit",
+    "value",
+)
+# One statement text for any number of samples, compiled and prepared once; on the table, not
+# the ORM class, whose bulk-insert layer cost more than the statement for rows nobody reads back.
+_INSERT_SAMPLES = (
+    insert_from_arrays(_samples, SAMPLE_COLUMNS).on_conflict_do_nothing().returning(_samples.c.id)
+)
 _seen = cast(Table, SeenSequenceNumber.__table__)
 
 
@@ -79,19 +97,11 @@ async def claim_seq_no(session: AsyncSession, transaction_id: int, seq_no: int) 
 
 
 async def insert_samples(session: AsyncSession, rows: list[dict[str, Any]]) -> int:
-    """Stores samples in batches, skipping any stored before; returns how many were new."""
-    stored = 0
-    for start in range(0, len(rows), SAMPLE_BATCH):
-        # On the table, not the ORM class: the ORM's bulk-insert layer cost more CPU than the
-        # statement itself, for rows nobody reads back as objects.
-        result = await session.execute(
-            insert(_samples)
-            .values(rows[start : start + SAMPLE_BATCH])
-            .on_conflict_do_nothing()
-            .returning(_samples.c.id)
-        )
-        stored += len(result.all())
-    return stored
+    """Stores samples, skipping any stored before; returns how many were new."""
+    if not rows:
+        return 0
+    result = await session.execute(_INSERT_SAMPLES, as_arrays(rows, SAMPLE_COLUMNS))
+    return len(result.all())
 
 
 async def get(session: AsyncSession, transaction_id: int) -> TransactionRecord | None:

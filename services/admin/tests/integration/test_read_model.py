@@ -210,6 +210,18 @@ async def test_a_batch_of_frames_is_logged_per_station(broker, api, station, eve
 
     body = await eventually(both)
     assert [(f["direction"], f["message_id"]) for f in body["items"]] == [("out", "2"), ("in", "0")]
+    # A station is heard by its incoming frames; the other one is not registered, so only
+    # the registered station's last_seen moves, and an older batch never moves it back.
+    assert (await state_of(api, station))["last_seen"].startswith("2026-05-01T12:01:40")
+    older = ev.StationFrames(node_id="node-a", frames=[frames[0].model_copy(update={"at": at(1)})])
+    await broker.publisher.publish(older, subject="node-a")
+
+    async def older_applied():
+        frames_now = (await api.get(f"/stations/{station}/frames")).json()
+        return frames_now["total"] == 3
+
+    await eventually(older_applied)
+    assert (await state_of(api, station))["last_seen"].startswith("2026-05-01T12:01:40")
 
 
 async def test_boot_identity_and_device_model_show_on_the_station(broker, api, station, eventually):

@@ -1,0 +1,55 @@
+"""Array INSERTs against the real PostgreSQL: rows arrive in order, NULLs and all, and a value
+too long for its column is refused as by a plain INSERT, not cut short."""
+
+from __future__ import annotations
+
+from collections.abc import AsyncIterator
+
+import pytest
+from sqlalchemy import Column, Integer, MetaData, String, Table, select, text
+from sqlalchemy.exc import DBAPIError
+from sqlalchemy.ext.asyncio import AsyncEngine
+
+from opencpms_db.array_insert import as_arrays, insert_from_arrays
+from opencpms_db.engine import create_engine
+
+pytestmark = pytest.mark.integration
+
+_table = Table(
+    "array_insert_test",
+    MetaData(),
+    Column("id", Integer, primary_key=True, autoincrement=True),
+    Column("name", String(5), nullable=False),
+    Column("n", Integer),
+)
+COLUMNS = ("name", "n")
+
+
+@pytest.fixture
+async def engine(database_url: str) -> AsyncIterator[AsyncEngine]:
+    engine = create_engine(database_url, pool_size=2)
+    async with engine.begin() as conn:
+        await conn.execute(text("DROP TABLE IF EXISTS array_insert_test"))
+        await conn.run_sync(_table.create)
+    yield engine
+    async with engine.begin() as conn:
+        await conn.execute(text("DROP TABLE array_insert_test"))
+    await engine.dispose()
+
+
+async def test_rows_of_any_count_arrive_in_order(engine: AsyncEngine) -> None:
+    statement = insert_from_arrays(_table, COLUMNS)
+    first = [{"name": "b", "n": 1}, {"name": "a", "n": None}]
+    second = [{"name": f"r{i}", "n": i} for i in range(2000)]
+    async with engine.begin() as conn:
+        for rows in (first, second):
+            await conn.execute(statement, as_arrays(rows, COLUMNS))
+        stored = (await conn.execute(select(_table.c.name, _table.c.n).order_by(_table.c.id))).all()
+    assert [tuple(r) for r in stored] == [(r["name"], r["n"]) for r in first + second]
+
+
+async def test_a_value_too_long_for_its_column_is_refused(engine: AsyncEngine) -> None:
+    rows = [{"name": "much too long", "n": 1}]
+    with pytest.raises(DBAPIError, match="too long"):
+        async with engine.begin() as conn:
+            await conn.execute(insert_from_arrays(_table, COLUMNS), as_arrays(rows, COLUMNS))
