@@ -12,7 +12,8 @@ import asyncio
 import contextlib
 import logging
 
-from sqlalchemy import Table, delete, select
+from sqlalchemy import BigInteger, Table, any_, bindparam, delete, select
+from sqlalchemy.dialects.postgresql import ARRAY
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from opencpms_messaging.publisher import EventPublisher
@@ -95,5 +96,9 @@ class OutboxRelay:
                     for row in rows
                 )
             )
-            await session.execute(delete(t).where(t.c.id.in_([row.id for row in rows])))
+            # ``= ANY(array)``: one statement text for every batch size, prepared once.
+            await session.execute(
+                delete(t).where(t.c.id == any_(bindparam("ids", type_=ARRAY(BigInteger)))),
+                {"ids": [row.id for row in rows]},
+            )
         return len(rows)
