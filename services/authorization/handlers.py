@@ -69,29 +69,17 @@ async def boot_station(
     msg: contract.BootStation, *, uow: UnitOfWorkFactory, policy: BootPolicy
 ) -> contract.BootDecision:
     async with uow() as work:
-        station = await repository.get_station(work.session, msg.station_id, for_update=True)
-        registration = RegistrationStatus(station.registration_status) if station else None
+        stored = await repository.record_boot(work.session, msg)
+        registration = RegistrationStatus(stored) if stored is not None else None
         status, interval = domain.boot_decision(
             registration, heartbeat_interval_s=policy.heartbeat_interval_s, retry_s=policy.retry_s
         )
-        if station is not None:
-            identity = msg.identity
-            station.ocpp_version = msg.ocpp_version
-            station.vendor = identity.vendor
-            station.model = identity.model
-            station.serial_number = identity.serial_number
-            station.firmware_version = identity.firmware_version
-            station.modem_iccid = identity.modem_iccid
-            station.modem_imsi = identity.modem_imsi
-            station.meter_type = identity.meter_type
-            station.meter_serial_number = identity.meter_serial_number
-            station.last_boot_at = msg.booted_at
-            station.last_boot_reason = msg.reason
+        if registration is not None:
             work.emit(
                 StationBooted(
                     station_id=msg.station_id,
                     ocpp_version=msg.ocpp_version,
-                    identity=identity,
+                    identity=msg.identity,
                     reason=msg.reason,
                     status=status,
                     interval_s=interval,

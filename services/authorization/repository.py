@@ -3,12 +3,14 @@
 from __future__ import annotations
 
 from collections.abc import Sequence
+from typing import cast
 
-from sqlalchemy import select, update
+from sqlalchemy import Table, select, update
 from sqlalchemy.dialects.postgresql import insert
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from opencpms_authorization.tables import IdToken, Station
+from opencpms_contracts.authorization import BootStation
 from opencpms_db.paging import fetch_page
 
 
@@ -19,6 +21,34 @@ async def get_station(
     if for_update:
         query = query.with_for_update()
     return (await session.execute(query)).scalar_one_or_none()
+
+
+async def record_boot(session: AsyncSession, boot: BootStation) -> str | None:
+    """Stores what a station told about itself at boot; its registration status, or None if
+    the station is not registered. One statement, which also takes the row lock."""
+    identity = boot.identity
+    # On the table, not the mapped class: the ORM's bookkeeping for an UPDATE of a row it has
+    # not loaded costs more than the statement.
+    stations = cast(Table, Station.__table__)
+    result = await session.execute(
+        update(stations)
+        .where(stations.c.station_id == boot.station_id)
+        .values(
+            ocpp_version=boot.ocpp_version,
+            vendor=identity.vendor,
+            model=identity.model,
+            serial_number=identity.serial_number,
+            firmware_version=identity.firmware_version,
+            modem_iccid=identity.modem_iccid,
+            modem_imsi=identity.modem_imsi,
+            meter_type=identity.meter_type,
+            meter_serial_number=identity.meter_serial_number,
+            last_boot_at=boot.booted_at,
+            last_boot_reason=boot.reason,
+        )
+        .returning(stations.c.registration_status)
+    )
+    return result.scalar_one_or_none()
 
 
 async def get_password_hash(session: AsyncSession, station_id: str) -> str | None:
