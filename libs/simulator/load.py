@@ -9,6 +9,7 @@ import itertools
 import json
 import random
 import time
+import urllib.request
 from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any, Literal
@@ -53,6 +54,11 @@ class CallFailed(Exception):
     def __init__(self, kind: str) -> None:
         super().__init__(kind)
         self.kind = kind
+
+
+# websockets looks up proxy settings in the environment on every connect, which a boot storm
+# of thousands of connects pays for again and again; the environment is read once instead.
+_PROXY: Literal[True] | None = True if urllib.request.getproxies() else None
 
 
 class SimStation:
@@ -106,6 +112,7 @@ class SimStation:
                     open_timeout=plan.call_timeout_s,
                     ping_interval=None,  # the gateway pings; answering is enough
                     compression=None,
+                    proxy=_PROXY,
                 )
                 self.rec.answer("(connect)", time.perf_counter() - began)
         except websockets.InvalidStatus as exc:
