@@ -8,10 +8,18 @@ when no node does (the station is offline).
 
 from __future__ import annotations
 
+import asyncio
 import logging
 from collections.abc import Awaitable, Callable
 
-from aio_pika.abc import AbstractChannel, AbstractExchange, AbstractIncomingMessage, AbstractQueue
+from aio_pika.abc import (
+    AbstractChannel,
+    AbstractExchange,
+    AbstractIncomingMessage,
+    AbstractQueue,
+    AbstractRobustChannel,
+    AbstractRobustQueue,
+)
 
 from opencpms_contracts.commands import CommandAnswer, StationCommand
 from opencpms_messaging.rpc import RpcClient, error_body, publish_reply
@@ -56,6 +64,10 @@ class CommandQueue:
     The handler returns ``None`` for a command this node must not answer: during a reconnect
     to another node both nodes are bound for a moment, and only the one holding the station
     replies, so a command is carried out once.
+
+    The node keeps the set of stations it has bound and binds them again after the broker
+    connection was restored. aio-pika could do that itself, but it scans all of a queue's
+    bindings on every unbind: 5,000 stations leaving a node at once cost it 12 s of CPU.
     """
 
     def __init__(
@@ -73,6 +85,8 @@ class CommandQueue:
         self._prefetch = prefetch
         self.queue_name = f"gateway.commands.{node_id}"
         self._queue: AbstractQueue | None = None
+        self._bound: set[str] = set()
+        self._rebinding: set[asyncio.Task[None]] = set()
 
     async def start(self) -> None:
         # Each command waits for a station's answer, so prefetch bounds how many stations this
@@ -82,14 +96,41 @@ class CommandQueue:
             self.queue_name, exclusive=True, auto_delete=True
         )
         await self._queue.consume(self._on_command)
+        if isinstance(self._channel, AbstractRobustChannel):
+            self._channel.reopen_callbacks.add(self._on_reopen)
 
     async def bind(self, station_id: str) -> None:
-        assert self._queue is not None, "start() first"
-        await self._queue.bind(self._exchange, routing_key=station_id)
+        self._bound.add(station_id)
+        await self._bind(station_id)
 
     async def unbind(self, station_id: str) -> None:
         assert self._queue is not None, "start() first"
+        self._bound.discard(station_id)
         await self._queue.unbind(self._exchange, routing_key=station_id)
+
+    async def _bind(self, station_id: str) -> None:
+        assert self._queue is not None, "start() first"
+        if isinstance(self._queue, AbstractRobustQueue):
+            await self._queue.bind(self._exchange, routing_key=station_id, robust=False)
+        else:
+            await self._queue.bind(self._exchange, routing_key=station_id)
+
+    def _on_reopen(self, _channel: object) -> None:
+        # Called while the channel is being restored: the binds must wait until it is.
+        task = asyncio.create_task(self._bind_again(), name=f"rebind-{self.queue_name}")
+        self._rebinding.add(task)
+        task.add_done_callback(self._rebinding.discard)
+
+    async def _bind_again(self) -> None:
+        stations = sorted(self._bound)
+        log.info("broker connection restored; binding %d stations again", len(stations))
+        for station_id in stations:
+            if station_id not in self._bound:  # left meanwhile; its unbind already ran
+                continue
+            try:
+                await self._bind(station_id)
+            except Exception:
+                log.exception("could not bind %s again; commands to it fail", station_id)
 
     async def _on_command(self, message: AbstractIncomingMessage) -> None:
         try:

@@ -16,6 +16,7 @@ import urllib.request
 import uuid
 from collections.abc import AsyncIterator, Iterator
 from contextlib import asynccontextmanager, contextmanager
+from typing import Any
 
 from opencpms_messaging.settings import DEFAULT_AMQP_URL
 
@@ -64,6 +65,25 @@ async def temporary_vhost(url: str) -> AsyncIterator[str]:
         await asyncio.to_thread(_delete_vhost, vhost)
 
 
+async def close_connections(url: str) -> None:
+    """Closes every client connection to the virtual host of ``url``, as a broker restart or a
+    network failure would; robust clients then reconnect."""
+    await asyncio.to_thread(
+        _close_connections, urllib.parse.unquote(urllib.parse.urlsplit(url).path[1:])
+    )
+
+
+def _close_connections(vhost: str) -> None:
+    api = os.environ.get("OPENCPMS_TEST_RABBITMQ_API")
+    if api:
+        quoted = urllib.parse.quote(vhost, safe="")
+        for connection in _api(api, "GET", f"/api/vhosts/{quoted}/connections", None):
+            name = urllib.parse.quote(connection["name"], safe="")
+            _api(api, "DELETE", f"/api/connections/{name}", None)
+        return
+    _rabbitmqctl("close_all_connections", "-p", vhost, "closed by a test")
+
+
 def _create_vhost(vhost: str, user: str) -> None:
     api = os.environ.get("OPENCPMS_TEST_RABBITMQ_API")
     if api:
@@ -97,7 +117,7 @@ def _rabbitmqctl(*args: str) -> None:
     subprocess.run([exe, "-q", *args], check=True, capture_output=True, timeout=60)  # noqa: S603
 
 
-def _api(api: str, method: str, path: str, body: object | None) -> None:
+def _api(api: str, method: str, path: str, body: object | None) -> Any:
     parts = urllib.parse.urlsplit(api)
     netloc = (parts.hostname or "127.0.0.1") + (f":{parts.port}" if parts.port else "")
     base = f"{parts.scheme}://{netloc}"
@@ -109,8 +129,9 @@ def _api(api: str, method: str, path: str, body: object | None) -> None:
     )
     credentials = f"{parts.username or 'guest'}:{parts.password or 'guest'}".encode()
     request.add_header("authorization", "Basic " + base64.b64encode(credentials).decode())
-    with urllib.request.urlopen(request, timeout=30):  # noqa: S310
-        pass
+    with urllib.request.urlopen(request, timeout=30) as response:  # noqa: S310
+        content = response.read()
+    return json.loads(content) if content else None
 
 
 def _reachable(url: str) -> bool:

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import asyncio
 import uuid
 from collections.abc import AsyncIterator
 
@@ -10,7 +11,8 @@ import pytest
 from opencpms_contracts.commands import ClearCache, CommandAnswer, StationCommand
 from opencpms_messaging.broker import Broker
 from opencpms_messaging.commands import CommandQueue
-from opencpms_messaging.rpc_errors import NotSupportedError, StationOfflineError
+from opencpms_messaging.rpc_errors import NotSupportedError, RpcError, StationOfflineError
+from opencpms_messaging.testing import close_connections, temporary_vhost
 
 pytestmark = pytest.mark.integration
 
@@ -106,3 +108,36 @@ async def test_handler_errors_reach_the_caller_with_their_code(broker, nodes):
     commander = await broker.commander()
     with pytest.raises(NotSupportedError, match="not in this version"):
         await commander.send(command("OLD-1"))
+
+
+async def test_stations_are_bound_again_after_the_broker_connection_is_restored(amqp_url):
+    async with temporary_vhost(amqp_url) as url:
+        node = Node("a")
+        node_broker = await Broker.open(url, name="node-a", source="/tests")
+        caller = await Broker.open(url, name="caller", source="/tests")
+        try:
+            node.queue = await node_broker.command_queue("test-restored", node.handle)
+            await node.queue.start()
+            for station_id in ("CP-1", "CP-2", "CP-3"):
+                await node.take(station_id)
+            await node.drop("CP-3")
+            commander = await caller.commander()
+            await close_connections(url)
+
+            deadline = asyncio.get_running_loop().time() + 30
+            while True:
+                try:
+                    answer = await commander.send(command("CP-2"))
+                    break
+                except (StationOfflineError, RpcError):
+                    if asyncio.get_running_loop().time() > deadline:
+                        raise
+                    await asyncio.sleep(0.5)
+            assert answer.data == {"node": "a"}
+            assert (await commander.send(command("CP-1"))).data == {"node": "a"}
+            # A station that left before the failure stays unbound.
+            with pytest.raises(StationOfflineError):
+                await commander.send(command("CP-3"))
+        finally:
+            await caller.close()
+            await node_broker.close()
