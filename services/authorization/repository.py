@@ -48,7 +48,8 @@ async def record_boot(session: AsyncSession, boot: BootStation) -> str | None:
         )
         .returning(stations.c.registration_status)
     )
-    return result.scalar_one_or_none()
+    status: str | None = result.scalar_one_or_none()
+    return status
 
 
 async def get_password_hash(session: AsyncSession, station_id: str) -> str | None:
