@@ -36,6 +36,8 @@ from opencpms_simulator.resources import ResourceMeter, pids_named
 
 STATE = Path(".run")
 P99_LIMIT_MS = 100.0
+# Below this much CPU, summed over the services, RabbitMQ and PostgreSQL, the system is at rest.
+QUIET_CPU_PERCENT = 15.0
 # Handshakes in flight per simulator process in the boot storm. 100 and 500 booted the fleet
 # equally fast here (the machine is the limit either way); 500 only queued handshakes past the
 # gateway's RPC timeout, which the stations then had to retry.
@@ -85,7 +87,7 @@ async def _scenarios_on(
     for name, plan in _scenarios(args, fleet, urls):
         if name[0] in args.scenarios:
             results["scenarios"][name] = await _run(name, plan, meter)
-            await _settle(config.amqp_url)
+            await _settle(config.amqp_url, meter)
     results["saturation"] = (
         await _saturation(args, fleet, urls, meter, config.amqp_url)
         if "c" in args.scenarios
@@ -200,9 +202,11 @@ async def _run(name: str, plans: list[LoadPlan], meter: ResourceMeter) -> dict[s
 WORK_QUEUES = (*RPC_QUEUES, READ_MODEL_QUEUE, TRANSACTION_ENDED_QUEUE)
 
 
-async def _settle(amqp_url: str, *, limit_s: float = 180.0) -> None:
-    """Waits until the system has worked off what the last scenario left queued, so the next
-    one measures itself and not its predecessor's backlog."""
+async def _settle(amqp_url: str, meter: ResourceMeter, *, limit_s: float = 180.0) -> None:
+    """Waits until the system has worked off what the last scenario left behind, so the next
+    one measures itself and not its predecessor: first the queued work, then what never shows
+    in a queue (thousands of disconnects being unbound and announced), until the processes
+    are idle."""
     began = time.perf_counter()
     connection = await aio_pika.connect(amqp_url)
     try:
@@ -218,6 +222,18 @@ async def _settle(amqp_url: str, *, limit_s: float = 180.0) -> None:
             await asyncio.sleep(2)
     finally:
         await connection.close()
+    while time.perf_counter() - began < limit_s:
+        meter.start()
+        await asyncio.sleep(1)
+        usage = {group: u.cpu_percent for group, u in meter.stop().items()}
+        if sum(usage.values()) < QUIET_CPU_PERCENT:
+            break
+        busiest = sorted(usage, key=usage.__getitem__, reverse=True)[:3]
+        say(
+            "waiting for the system to come to rest (CPU: "
+            + ", ".join(f"{group} {usage[group]:.0f}%" for group in busiest)
+            + ")"
+        )
 
 
 async def _saturation(
@@ -242,7 +258,7 @@ async def _saturation(
             for url, part in _spread(fleet[:stations], urls)
         ]
         result = await _run(f"c. saturation, {stations} closed-loop stations", plans, meter)
-        await _settle(amqp_url)
+        await _settle(amqp_url, meter)
         steps.append(
             {
                 "stations": stations,
