@@ -11,7 +11,7 @@ import signal
 import sys
 from pathlib import Path
 
-from opencpms_launcher.system import LocalSystem, SystemConfig
+from opencpms_launcher.system import LocalSystem, SystemConfig, parse_service_processes
 
 STATE_DIR = Path(".run")
 
@@ -30,6 +30,13 @@ def main(argv: list[str] | None = None) -> int:
         default=1,
         help="gateway processes to run (ports from OPENCPMS_GATEWAY_PORT up)",
     )
+    parser.add_argument(
+        "--processes",
+        action="append",
+        default=[],
+        metavar="SERVICE=N",
+        help="run N processes of authorization, transactions or billing (repeatable)",
+    )
     args, rest = parser.parse_known_args(argv)
     config = SystemConfig.from_environment()
     if args.command == "create-user":
@@ -37,6 +44,10 @@ def main(argv: list[str] | None = None) -> int:
     if rest:
         parser.error(f"unrecognized arguments: {' '.join(rest)}")
     config.gateway_nodes = args.gateway_nodes
+    try:
+        config.service_processes = parse_service_processes(args.processes)
+    except ValueError as exc:
+        parser.error(str(exc))
     config.admin_api_key = os.environ.get("OPENCPMS_ADMIN_API_KEY") or _local_api_key()
     with contextlib.suppress(KeyboardInterrupt):
         asyncio.run(_run(config))

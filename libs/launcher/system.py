@@ -27,6 +27,25 @@ RPC_QUEUES = (
     "rpc.billing",
 )
 
+# The services that may run as several processes here. The admin service serves its API on one
+# port; more of it run behind a load balancer (deploy/).
+REPLICABLE_SERVICES = ("authorization", "transactions", "billing")
+
+
+def parse_service_processes(specs: list[str]) -> dict[str, int]:
+    """``["transactions=2"]`` → ``{"transactions": 2}``; raises ValueError on anything else."""
+    counts: dict[str, int] = {}
+    for spec in specs:
+        service, _, count = spec.partition("=")
+        if service not in REPLICABLE_SERVICES:
+            raise ValueError(
+                f"{service!r}: only {', '.join(REPLICABLE_SERVICES)} run as several processes here"
+            )
+        if not count.isdigit() or int(count) < 1:
+            raise ValueError(f"{spec!r}: give a process count of 1 or more, as in {service}=2")
+        counts[service] = int(count)
+    return counts
+
 
 @dataclass
 class SystemConfig:
@@ -43,6 +62,9 @@ class SystemConfig:
     admin_api_key: str = ""
     extra_env: dict[str, str] = field(default_factory=dict)
     gateway_nodes: int = 1
+    # Processes per back-end service beyond one each, e.g. {"transactions": 2}: a service is one
+    # Python process, so one core at most; its replicas share its queues as competing consumers.
+    service_processes: dict[str, int] = field(default_factory=dict)
 
     @classmethod
     def from_environment(cls) -> SystemConfig:
@@ -152,10 +174,13 @@ class LocalSystem:
         await self.provision()
         await self.migrate()
         env = {**os.environ, **self.environment()}
-        for service in ("authorization", "transactions", "billing", "admin"):
-            self.processes.append(
-                Process(service, [self._python, "-m", f"opencpms_{service}", "run"], env)
-            )
+        for service in (*REPLICABLE_SERVICES, "admin"):
+            count = self.config.service_processes.get(service, 1)
+            for n in range(count):
+                name = service if n == 0 else f"{service}-{n + 1}"
+                self.processes.append(
+                    Process(name, [self._python, "-m", f"opencpms_{service}", "run"], env)
+                )
         for node in range(self.config.gateway_nodes):
             port = self.config.gateway_port + node
             name = "gateway" if self.config.gateway_nodes == 1 else f"gateway-{node + 1}"

@@ -27,7 +27,13 @@ import aio_pika
 
 from opencpms_admin.consumers import READ_MODEL_QUEUE
 from opencpms_billing.consumers import TRANSACTION_ENDED_QUEUE
-from opencpms_launcher.system import RPC_QUEUES, LocalSystem, SystemConfig, free_port
+from opencpms_launcher.system import (
+    RPC_QUEUES,
+    LocalSystem,
+    SystemConfig,
+    free_port,
+    parse_service_processes,
+)
 from opencpms_messaging.runtime import event_loop_factory
 from opencpms_messaging.testing import temporary_vhost
 from opencpms_simulator.fleet import provision, read_credentials, write_credentials
@@ -55,6 +61,7 @@ async def bench(args: argparse.Namespace) -> dict[str, Any]:
     config = SystemConfig.from_environment()
     config.database_name = args.database
     config.gateway_nodes = args.gateway_nodes
+    config.service_processes = parse_service_processes(args.processes)
     config.gateway_port = free_port(consecutive=args.gateway_nodes)
     config.admin_port = free_port()
     config.admin_api_key = "ocpms_" + secrets.token_urlsafe(32)
@@ -83,7 +90,11 @@ async def _scenarios_on(
     fleet = await _fleet(args, config)
     urls = [f"ws://127.0.0.1:{config.gateway_port + n}/ocpp" for n in range(args.gateway_nodes)]
     meter = ResourceMeter(_process_groups(system))
-    results: dict[str, Any] = {"stations": args.stations, "scenarios": {}}
+    results: dict[str, Any] = {
+        "stations": args.stations,
+        "processes": [process.name for process in system.processes],
+        "scenarios": {},
+    }
     for name, plan in _scenarios(args, fleet, urls):
         if name[0] in args.scenarios:
             results["scenarios"][name] = await _run(name, plan, meter)
@@ -386,12 +397,21 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--seconds", type=float, default=60.0, help="steady state length")
     parser.add_argument("--closed-loop-stations", type=int, default=640)
     parser.add_argument("--gateway-nodes", type=int, default=2)
+    parser.add_argument(
+        "--processes",
+        action="append",
+        default=None,
+        metavar="SERVICE=N",
+        help="processes of authorization, transactions or billing (default: transactions=2)",
+    )
     parser.add_argument("--database", default="opencpms_bench")
     parser.add_argument(
         "--scenarios", default="dabc", help="which scenarios to run, by letter (default: dabc)"
     )
     parser.add_argument("--json", type=Path, default=STATE / "bench-latest.json")
     args = parser.parse_args(argv)
+    if args.processes is None:
+        args.processes = []
     STATE.mkdir(exist_ok=True)
     results = asyncio.run(bench(args))
     args.json.write_text(json.dumps(results, indent=2), encoding="utf-8")

@@ -31,6 +31,8 @@ async def test_bench_runs_every_scenario(database_server_url, broker_server_url,
         "20",
         "--closed-loop-stations",
         "20",
+        "--processes",
+        "transactions=2",
         "--database",
         database,
         "--json",
@@ -47,6 +49,8 @@ async def test_bench_runs_every_scenario(database_server_url, broker_server_url,
     text = out.decode(errors="replace")
     assert process.returncode == 0, text[-3000:]
     results = json.loads((tmp_path / "bench.json").read_text())
+    # Two transactions processes shared the work as competing consumers, without an error.
+    assert {"transactions", "transactions-2"} <= set(results["processes"])
     scenarios = results["scenarios"]
     assert {name[0] for name in scenarios} == {"a", "b", "d"}
     storm = next(r for name, r in scenarios.items() if name.startswith("a."))
