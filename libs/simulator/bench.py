@@ -24,9 +24,11 @@ from pathlib import Path
 from typing import Any
 
 import aio_pika
+import asyncpg
 
 from opencpms_admin.consumers import READ_MODEL_QUEUE
 from opencpms_billing.consumers import TRANSACTION_ENDED_QUEUE
+from opencpms_db.provision import plain_url, with_database
 from opencpms_launcher.system import (
     RPC_QUEUES,
     LocalSystem,
@@ -90,6 +92,8 @@ async def _scenarios_on(
     fleet = await _fleet(args, config)
     urls = [f"ws://127.0.0.1:{config.gateway_port + n}/ocpp" for n in range(args.gateway_nodes)]
     meter = ResourceMeter(_process_groups(system))
+    database_url = with_database(config.database_admin_url, config.database_name)
+    await _vacuum_if_autovacuum_is_off(database_url)  # what earlier runs left behind
     results: dict[str, Any] = {
         "stations": args.stations,
         "processes": [process.name for process in system.processes],
@@ -98,9 +102,9 @@ async def _scenarios_on(
     for name, plan in _scenarios(args, fleet, urls):
         if name[0] in args.scenarios:
             results["scenarios"][name] = await _run(name, plan, meter)
-            await _settle(config.amqp_url, meter)
+            await _settle(config.amqp_url, database_url, meter)
     results["saturation"] = (
-        await _saturation(args, fleet, urls, meter, config.amqp_url)
+        await _saturation(args, fleet, urls, meter, config.amqp_url, database_url)
         if "c" in args.scenarios
         else {"steps": []}
     )
@@ -213,7 +217,9 @@ async def _run(name: str, plans: list[LoadPlan], meter: ResourceMeter) -> dict[s
 WORK_QUEUES = (*RPC_QUEUES, READ_MODEL_QUEUE, TRANSACTION_ENDED_QUEUE)
 
 
-async def _settle(amqp_url: str, meter: ResourceMeter, *, limit_s: float = 180.0) -> None:
+async def _settle(
+    amqp_url: str, database_url: str, meter: ResourceMeter, *, limit_s: float = 180.0
+) -> None:
     """Waits until the system has worked off what the last scenario left behind, so the next
     one measures itself and not its predecessor: first the queued work, then what never shows
     in a queue (thousands of disconnects being unbound and announced), until the processes
@@ -233,6 +239,7 @@ async def _settle(amqp_url: str, meter: ResourceMeter, *, limit_s: float = 180.0
             await asyncio.sleep(2)
     finally:
         await connection.close()
+    await _vacuum_if_autovacuum_is_off(database_url)
     while time.perf_counter() - began < limit_s:
         meter.start()
         await asyncio.sleep(1)
@@ -247,12 +254,27 @@ async def _settle(amqp_url: str, meter: ResourceMeter, *, limit_s: float = 180.0
         )
 
 
+async def _vacuum_if_autovacuum_is_off(database_url: str) -> None:
+    """Outbox rows live for milliseconds and the message log is trimmed as it grows, so a run
+    leaves hundreds of thousands of dead rows behind. Without autovacuum (some test servers
+    switch it off) they pile up over the scenarios and over runs, and each scenario would be
+    measured on a more bloated database than the one before."""
+    connection = await asyncpg.connect(plain_url(database_url))
+    try:
+        if await connection.fetchval("SHOW autovacuum") == "off":
+            say("autovacuum is off on this PostgreSQL: vacuuming the bench database")
+            await connection.execute("VACUUM (ANALYZE)")
+    finally:
+        await connection.close()
+
+
 async def _saturation(
     args: argparse.Namespace,
     fleet: list[Credential],
     urls: list[str],
     meter: ResourceMeter,
     amqp_url: str,
+    database_url: str,
 ) -> dict[str, Any]:
     steps: list[dict[str, Any]] = []
     stations = 10
@@ -269,7 +291,7 @@ async def _saturation(
             for url, part in _spread(fleet[:stations], urls)
         ]
         result = await _run(f"c. saturation, {stations} closed-loop stations", plans, meter)
-        await _settle(amqp_url, meter)
+        await _settle(amqp_url, database_url, meter)
         steps.append(
             {
                 "stations": stations,
