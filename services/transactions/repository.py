@@ -19,8 +19,6 @@ from opencpms_transactions.tables import (
     transaction_ids,
 )
 
-# Rows per INSERT: well below PostgreSQL's 32767 bind parameters at 12 columns a sample.
-
 _samples = cast(Table, MeterSampleRecord.__table__)
 SAMPLE_COLUMNS = (
     "transaction_id",
