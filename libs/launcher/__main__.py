@@ -101,11 +101,14 @@ async def _run(config: SystemConfig) -> None:
 
 
 def _announce(config: SystemConfig) -> None:
-    ports = ", ".join(str(config.gateway_port + n) for n in range(config.gateway_nodes))
+    gateways = ", ".join(
+        f"ws://localhost:{config.gateway_port + n}/ocpp/<station id>"
+        for n in range(config.gateway_nodes)
+    )
     print(
         "\n"
         "OpenCPMS is running.\n"
-        f"  OCPP gateway : ws://localhost:{ports}/ocpp/<station id> (ocpp1.6, 2.0.1, 2.1)\n"
+        f"  OCPP gateway : {gateways} (ocpp1.6, 2.0.1, 2.1)\n"
         f"  Admin API    : http://localhost:{config.admin_port}/docs\n"
         f"  Admin API key: {STATE_DIR / 'admin-api-key'} (header 'Authorization: Bearer <key>')\n"
         f"  Database     : {config.database_name}    Broker: {_redact(config.amqp_url)}\n"
