@@ -17,10 +17,12 @@ def create_engine(url: str, *, pool_size: int = 10, echo: bool = False) -> Async
     # No pre-ping: it costs a round trip per unit of work. A connection the server dropped
     # fails its next statement instead; SQLAlchemy then discards the whole pool's stale
     # connections, an RPC answers with an error the caller retries, and an event is redelivered.
+    # No overflow: SQLAlchemy closes an overflow connection as soon as it returns to a full pool,
+    # so a load above pool_size paid a login and re-prepared statements per unit of work.
     return create_async_engine(
         url,
         pool_size=pool_size,
-        max_overflow=pool_size,
+        max_overflow=0,
         pool_pre_ping=False,
         pool_recycle=1800,
         echo=echo,

@@ -32,6 +32,23 @@ RPC_QUEUES = (
 REPLICABLE_SERVICES = ("authorization", "transactions", "billing")
 
 
+# Database connections a service's processes share here (each process's pool is 20 by default):
+# four services then hold 80 connections whatever their process counts, within PostgreSQL's
+# default max_connections of 100.
+CONNECTIONS_PER_SERVICE = 20
+
+
+def shared_pool_environment(
+    service: str, processes: int, environment: dict[str, str]
+) -> dict[str, str]:
+    """The pool size each of ``processes`` processes of ``service`` gets, unless the
+    environment sets one already."""
+    key = f"OPENCPMS_{service.upper()}_DB_POOL_SIZE"
+    if processes == 1 or key in environment:
+        return {}
+    return {key: str(max(4, CONNECTIONS_PER_SERVICE // processes))}
+
+
 def parse_service_processes(specs: list[str]) -> dict[str, int]:
     """``["transactions=2"]`` → ``{"transactions": 2}``; raises ValueError on anything else."""
     counts: dict[str, int] = {}
@@ -176,10 +193,11 @@ class LocalSystem:
         env = {**os.environ, **self.environment()}
         for service in (*REPLICABLE_SERVICES, "admin"):
             count = self.config.service_processes.get(service, 1)
+            service_env = {**env, **shared_pool_environment(service, count, env)}
             for n in range(count):
                 name = service if n == 0 else f"{service}-{n + 1}"
                 self.processes.append(
-                    Process(name, [self._python, "-m", f"opencpms_{service}", "run"], env)
+                    Process(name, [self._python, "-m", f"opencpms_{service}", "run"], service_env)
                 )
         for node in range(self.config.gateway_nodes):
             port = self.config.gateway_port + node

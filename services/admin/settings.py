@@ -49,7 +49,7 @@ class Settings(BaseSettings):
     # fewer, larger transactions when the events come fast.
     event_prefetch: int = Field(default=256, ge=1)
     delivery_limit: int = Field(default=5, ge=1)
-    db_pool_size: int = Field(default=10, ge=1)
+    db_pool_size: int = Field(default=20, ge=1)
 
     @model_validator(mode="after")
     def _check(self) -> Settings:

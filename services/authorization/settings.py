@@ -31,4 +31,4 @@ class Settings(BaseSettings):
     # Requests in flight per queue: a request spends most of its time waiting on a database
     # round trip, so more in flight keeps the process busy in a reconnect storm.
     rpc_prefetch: int = Field(default=256, ge=1)
-    db_pool_size: int = Field(default=10, ge=1)
+    db_pool_size: int = Field(default=20, ge=1)

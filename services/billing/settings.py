@@ -34,4 +34,4 @@ class Settings(BaseSettings):
     delivery_limit: int = Field(
         default=5, ge=1, description="Attempts at a failing message before it is dead-lettered"
     )
-    db_pool_size: int = Field(default=10, ge=1)
+    db_pool_size: int = Field(default=20, ge=1)

@@ -19,4 +19,4 @@ class Settings(BaseSettings):
     rpc_prefetch: int = Field(
         default=128, ge=1, description="Station messages handled concurrently by one replica"
     )
-    db_pool_size: int = Field(default=10, ge=1)
+    db_pool_size: int = Field(default=20, ge=1)
