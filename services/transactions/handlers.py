@@ -302,16 +302,19 @@ async def _record_values(
     row.updated_at = now
     if not values:
         return 0
-    stored = await repository.insert_samples(
-        work.session,
-        records.sample_rows(
-            values,
-            station_id=row.station_id,
-            evse_id=row.evse_id,
-            connector_id=row.connector_id,
-            transaction_id=row.id,
-        ),
-    )
+    # The samples do not depend on the row's pending changes: flushing those first would cost
+    # an UPDATE of its own, and the commit writes them anyway.
+    with work.session.no_autoflush:
+        stored = await repository.insert_samples(
+            work.session,
+            records.sample_rows(
+                values,
+                station_id=row.station_id,
+                evse_id=row.evse_id,
+                connector_id=row.connector_id,
+                transaction_id=row.id,
+            ),
+        )
     if stored:
         readings = records.readings_of(row).fold(values)
         for name, value in records.readings_values(readings).items():

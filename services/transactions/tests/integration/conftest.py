@@ -14,21 +14,23 @@ from opencpms_contracts.transactions import (
 )
 from opencpms_db.migrations import upgrade
 from opencpms_messaging.broker import Broker
-from opencpms_transactions.bootstrap import build
+from opencpms_transactions.bootstrap import TransactionsService, build
 from opencpms_transactions.settings import Settings
 
 MIGRATIONS = Path(__file__).parents[2] / "migrations"
 
 
 @pytest.fixture(scope="session")
-async def transactions_service(database_url: str, amqp_url: str) -> AsyncIterator[None]:
+async def transactions_service(
+    database_url: str, amqp_url: str
+) -> AsyncIterator[TransactionsService]:
     """The transactions service migrated into the run's database and serving on its vhost."""
     await asyncio.to_thread(upgrade, MIGRATIONS, database_url)
     settings = Settings.model_validate({"database_url": database_url, "amqp_url": amqp_url})
     service = await build(settings, node_name="transactions-test")
     stop = asyncio.Event()
     task = asyncio.create_task(service.run(stop))
-    yield
+    yield service
     stop.set()
     with contextlib.suppress(asyncio.CancelledError):
         await task
@@ -58,7 +60,7 @@ class TransactionEvents:
 
 
 @pytest.fixture
-async def events(broker: Broker, transactions_service: None) -> TransactionEvents:
+async def events(broker: Broker, transactions_service: TransactionsService) -> TransactionEvents:
     subscriber = TransactionEvents()
     consumer = await broker.event_consumer(
         f"test.transactions.{uuid.uuid4().hex[:8]}", queue_type="classic"
@@ -70,5 +72,5 @@ async def events(broker: Broker, transactions_service: None) -> TransactionEvent
 
 
 @pytest.fixture
-def station_id(transactions_service: None) -> str:
+def station_id(transactions_service: TransactionsService) -> str:
     return f"CP-TX-{uuid.uuid4().hex[:8]}"

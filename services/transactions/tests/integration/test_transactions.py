@@ -9,6 +9,7 @@ from datetime import UTC, datetime, timedelta
 from decimal import Decimal
 
 import pytest
+from sqlalchemy import event
 
 from opencpms_contracts import transactions as tx
 from opencpms_contracts.common import (
@@ -104,6 +105,35 @@ async def test_16_session_from_start_to_end(rpc, events, station_id):
         "transaction.updated",
         "transaction.ended",
     ]
+
+
+async def test_a_meter_value_writes_the_transaction_row_once(rpc, transactions_service, station_id):
+    """MeterValues are most of what stations send: each statement is a round trip, so the
+    row's changes go out in one UPDATE, not one per step of the handler."""
+    started = await call(rpc, tx.START_TRANSACTION, start_16(station_id))
+    statements: list[str] = []
+
+    def executed(_conn, _cursor, statement, *_args) -> None:
+        statements.append(statement)
+
+    engine = transactions_service.engine.sync_engine
+    event.listen(engine, "before_cursor_execute", executed)
+    try:
+        update = tx.UpdateTransaction(
+            station_id=station_id,
+            station_transaction_id=started.station_transaction_id,
+            timestamp=T0 + timedelta(minutes=10),
+            meter_values=[energy(10, 4000)],
+        )
+        assert not (await call(rpc, tx.UPDATE_TRANSACTION, update)).duplicate
+    finally:
+        event.remove(engine, "before_cursor_execute", executed)
+    row_updates = [s for s in statements if s.startswith("UPDATE transactions.transactions ")]
+    assert len(row_updates) == 1, row_updates
+    detail = await call(
+        rpc, tx.GET_TRANSACTION, tx.TransactionRef(transaction_id=started.transaction_id)
+    )
+    assert detail.energy_wh == 3000
 
 
 async def test_retried_16_start_returns_the_same_id_and_one_row(rpc, events, station_id):
