@@ -16,6 +16,7 @@ from opencpms_contracts.data_transfer import (
     DataTransferReply,
     DataTransferRequest,
 )
+from opencpms_contracts.stations import StationConnected
 
 REF = "#/components/schemas/{model}"
 
@@ -146,13 +147,24 @@ def _add_commands(
         "code offline | timeout | station_error | not_supported | invalid",
         "payload": {"$ref": REF.format(model=CommandAnswer.__name__)},
     }
+    messages["station.connected.notice"] = {
+        "name": "station.connected.notice",
+        "contentType": "application/json",
+        "summary": "AMQP type station.connected: between gateway nodes, the station connected "
+        "to the node named in it; a node holding an older connection closes it.",
+        "payload": {"$ref": REF.format(model=StationConnected.__name__)},
+    }
     channels["station.command"] = {
         "address": "{stationId}",
         "description": "opencpms.commands direct exchange, routing key = station id. Publish "
         "mandatory with reply_to and correlation_id: the gateway node holding the station "
-        "answers; a returned message means the station is offline.",
+        "answers; a returned message means the station is offline. Gateway nodes also send "
+        "each other connect notices here, which reach only the nodes holding the station.",
         "parameters": {"stationId": {"description": "The station's id"}},
-        "messages": {"station.command": {"$ref": "#/components/messages/station.command"}},
+        "messages": {
+            "station.command": {"$ref": "#/components/messages/station.command"},
+            "station.connected.notice": {"$ref": "#/components/messages/station.connected.notice"},
+        },
         "bindings": {
             "amqp": {
                 "is": "routingKey",

@@ -8,7 +8,12 @@ from dataclasses import dataclass, field
 
 from aio_pika.abc import AbstractChannel, AbstractRobustConnection
 
-from opencpms_messaging.commands import CommandHandler, CommandQueue, StationCommander
+from opencpms_messaging.commands import (
+    CommandHandler,
+    CommandQueue,
+    NoticeHandler,
+    StationCommander,
+)
 from opencpms_messaging.connection import connect
 from opencpms_messaging.consumer import EventConsumer
 from opencpms_messaging.publisher import EventPublisher
@@ -59,14 +64,25 @@ class Broker:
         return StationCommander(client, self._rpc_exchanges.commands)
 
     async def command_queue(
-        self, node_id: str, handler: CommandHandler, *, prefetch: int = 1000
+        self,
+        node_id: str,
+        handler: CommandHandler,
+        *,
+        on_notice: NoticeHandler | None = None,
+        prefetch: int = 1000,
     ) -> CommandQueue:
-        """A gateway node's command queue (call ``start()`` on it)."""
+        """A gateway node's command queue (call ``start()`` on it); ``on_notice`` hears of
+        its stations connecting to other nodes."""
         channel = await self.connection.channel(publisher_confirms=False)
         self._channels.append(channel)
         exchanges = await declare_exchanges(channel)
         return CommandQueue(
-            channel, exchanges.commands, node_id=node_id, handler=handler, prefetch=prefetch
+            channel,
+            exchanges.commands,
+            node_id=node_id,
+            handler=handler,
+            on_notice=on_notice,
+            prefetch=prefetch,
         )
 
     async def rpc_server(

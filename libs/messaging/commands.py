@@ -4,6 +4,11 @@ RabbitMQ is the routing table: each gateway node has one exclusive queue and bin
 id to it while it holds that station's websocket. A command is published ``mandatory`` with the
 station id as routing key, so it reaches the node holding the station, or comes back at once
 when no node does (the station is offline).
+
+The same routing tells a node that one of its stations connected to another node: the new node
+sends a ``station.connected`` notice with the station id as routing key, which reaches only the
+nodes bound to that station. An event every node consumed cost each node every connect of the
+whole fleet.
 """
 
 from __future__ import annotations
@@ -12,6 +17,7 @@ import asyncio
 import logging
 from collections.abc import Awaitable, Callable
 
+import aio_pika
 from aio_pika.abc import (
     AbstractChannel,
     AbstractExchange,
@@ -22,6 +28,7 @@ from aio_pika.abc import (
 )
 
 from opencpms_contracts.commands import CommandAnswer, StationCommand
+from opencpms_contracts.stations import StationConnected
 from opencpms_messaging.rpc import RpcClient, error_body, publish_reply
 from opencpms_messaging.rpc_errors import RpcNoRouteError, StationOfflineError
 
@@ -31,7 +38,10 @@ COMMAND_MESSAGE_TYPE = "station.command"
 # Beyond the station's own time: the gateway needs a moment to translate and to reply.
 REPLY_MARGIN_S = 5.0
 
+NOTICE_MESSAGE_TYPE = StationConnected.event_type
+
 CommandHandler = Callable[[StationCommand], Awaitable[CommandAnswer | None]]
+NoticeHandler = Callable[[StationConnected], Awaitable[None]]
 
 
 class StationCommander:
@@ -77,11 +87,14 @@ class CommandQueue:
         *,
         node_id: str,
         handler: CommandHandler,
+        on_notice: NoticeHandler | None = None,
         prefetch: int = 1000,
     ) -> None:
         self._channel = channel
         self._exchange = exchange
         self._handler = handler
+        self._on_notice = on_notice
+        self._node_id = node_id
         self._prefetch = prefetch
         self.queue_name = f"gateway.commands.{node_id}"
         self._queue: AbstractQueue | None = None
@@ -102,6 +115,21 @@ class CommandQueue:
     async def bind(self, station_id: str) -> None:
         self._bound.add(station_id)
         await self._bind(station_id)
+
+    async def announce(self, notice: StationConnected) -> None:
+        """Sends ``notice`` to the nodes bound to its station. This node gets it back when it
+        is bound too, and drops it unread. Transient and not mandatory: it matters only to a
+        node holding the station now, and no node may hold it."""
+        await self._exchange.publish(
+            aio_pika.Message(
+                body=notice.model_dump_json().encode(),
+                content_type="application/json",
+                type=NOTICE_MESSAGE_TYPE,
+                app_id=self._node_id,
+                delivery_mode=aio_pika.DeliveryMode.NOT_PERSISTENT,
+            ),
+            routing_key=notice.station_id,
+        )
 
     async def unbind(self, station_id: str) -> None:
         assert self._queue is not None, "start() first"
@@ -133,6 +161,9 @@ class CommandQueue:
                 log.exception("could not bind %s again; commands to it fail", station_id)
 
     async def _on_command(self, message: AbstractIncomingMessage) -> None:
+        if message.type == NOTICE_MESSAGE_TYPE:
+            await self._notice(message)
+            return
         try:
             command = StationCommand.model_validate_json(message.body)
             answer = await self._handler(command)
@@ -146,4 +177,12 @@ class CommandQueue:
                 log.exception("command for %s failed", message.routing_key)
             body, status = error.model_dump_json().encode(), "error"
         await publish_reply(self._channel, message, body, status)
+        await message.ack()
+
+    async def _notice(self, message: AbstractIncomingMessage) -> None:
+        try:
+            if self._on_notice is not None and message.app_id != self._node_id:
+                await self._on_notice(StationConnected.model_validate_json(message.body))
+        except Exception:  # a notice is advice: the stale socket still dies by ping timeout
+            log.exception("could not act on the connect notice for %s", message.routing_key)
         await message.ack()

@@ -8,7 +8,6 @@ from dataclasses import dataclass
 
 from websockets.asyncio.server import Server, serve
 
-from opencpms_contracts.stations import StationConnected
 from opencpms_gateway import actions_v2, actions_v16
 from opencpms_gateway.backend import Backend, EventLog
 from opencpms_gateway.commands import CommandDispatcher
@@ -83,13 +82,10 @@ async def build(settings: Settings) -> GatewayNode:
         ),
     )
     dispatcher = CommandDispatcher(registry.session_of, registry.moved_away)
-    registry.commands = await broker.command_queue(settings.node_id, dispatcher.handle)
-    await registry.commands.start()
-    followers = await broker.event_consumer(
-        f"gateway.{settings.node_id}.connections", ephemeral=True
+    registry.commands = await broker.command_queue(
+        settings.node_id, dispatcher.handle, on_notice=registry.on_connect_notice
     )
-    followers.on(StationConnected, registry.on_station_connected)
-    await followers.start()
+    await registry.commands.start()
     server = await serve(
         registry.serve,
         settings.host,

@@ -1,6 +1,11 @@
 """The live connections of this gateway node, and the rule that the newest connection of a
 station wins (ARCHITECTURE §2): a station that reconnects while its old socket still looks open
-gets through, and the old socket is closed, whichever node holds it."""
+gets through, and the old socket is closed, whichever node holds it.
+
+Other nodes hear of a connection through a notice on the command exchange, routed by the
+station id like a command, so only a node bound to the station gets it. A node holding a newer
+connection than a notice's answers with its own notice: two nodes that bound the station at
+the same moment may each have missed the other's first one."""
 
 from __future__ import annotations
 
@@ -17,7 +22,6 @@ from opencpms_gateway.handshake import station_id_from_path
 from opencpms_gateway.ocpp_schemas import schemas
 from opencpms_gateway.router import ActionRouter, StationState
 from opencpms_gateway.session import CLOSE_REPLACED, SessionOptions, StationSession
-from opencpms_messaging.cloudevents_codec import EventEnvelope
 from opencpms_messaging.commands import CommandQueue
 
 log = logging.getLogger(__name__)
@@ -76,10 +80,15 @@ class ConnectionRegistry:
             log.info("%s reconnected; closing its older connection", station_id)
             await previous.close(CLOSE_REPLACED, "replaced by a newer connection")
         remote = websocket.remote_address
-        await asyncio.gather(
-            self._bind(station_id),
-            self._publish_connected(session, f"{remote[0]}:{remote[1]}" if remote else None),
+        connected = StationConnected(
+            station_id=station_id,
+            connection_id=state.connection_id,
+            node_id=self.node_id,
+            ocpp_version=version,
+            remote_address=f"{remote[0]}:{remote[1]}" if remote else None,
+            connected_at=session.connected_at,
         )
+        await asyncio.gather(self._bind_and_announce(connected), self._publish(connected))
         try:
             await session.run()
         finally:
@@ -104,13 +113,24 @@ class ConnectionRegistry:
     def moved_away(self, station_id: str) -> bool:
         return station_id in self._moved
 
-    async def _bind(self, station_id: str) -> None:
+    async def _bind_and_announce(self, connected: StationConnected) -> None:
+        # Bound first: a node that announces the same station at the same moment then reaches
+        # this one, and gets this node's answer if its connection is the older.
         if self.commands is None:
             return
         try:
-            await self.commands.bind(station_id)
+            await self.commands.bind(connected.station_id)
         except Exception:  # the station is still served; only commands cannot reach it
-            log.exception("could not bind %s to this node's command queue", station_id)
+            log.exception("could not bind %s to this node's command queue", connected.station_id)
+        await self._announce(connected)
+
+    async def _announce(self, connected: StationConnected) -> None:
+        if self.commands is None:
+            return
+        try:
+            await self.commands.announce(connected)
+        except Exception:  # another node's stale socket then dies by its ping timeout
+            log.exception("could not announce %s to other nodes", connected.station_id)
 
     async def _unbind(self, station_id: str) -> None:
         if self.commands is None:
@@ -120,37 +140,38 @@ class ConnectionRegistry:
         except Exception:
             log.exception("could not unbind %s from this node's command queue", station_id)
 
-    async def _publish_connected(self, session: StationSession, remote: str | None) -> None:
-        await self._publish(
-            StationConnected(
-                station_id=session.station_id,
-                connection_id=session.state.connection_id,
-                node_id=self.node_id,
-                ocpp_version=session.state.version,
-                remote_address=remote,
-                connected_at=session.connected_at,
-            )
-        )
-
     async def _publish(self, event: StationConnected | StationDisconnected) -> None:
         try:
             await self._backend.publish(event, subject=event.station_id)
         except Exception:  # the station must be served even while the broker is away
             log.exception("could not publish %s for %s", event.routing_key(), event.station_id)
 
-    async def on_station_connected(self, event: StationConnected, _envelope: EventEnvelope) -> None:
-        """Another node took a station this node still holds: close ours, it is stale."""
-        if event.node_id == self.node_id:
+    async def on_connect_notice(self, notice: StationConnected) -> None:
+        """A station this node holds connected to another node: close ours when it is the
+        older one, else tell that node that ours is newer."""
+        if notice.node_id == self.node_id:
             return
-        session = self.sessions.get(event.station_id)
-        if session is not None and session.connected_at < event.connected_at:
+        session = self.sessions.get(notice.station_id)
+        if session is None:
+            return
+        if session.connected_at < notice.connected_at:
             log.info(
                 "%s connected to node %s; closing the stale connection here",
-                event.station_id,
-                event.node_id,
+                notice.station_id,
+                notice.node_id,
             )
-            self._moved.add(event.station_id)
+            self._moved.add(notice.station_id)
             await session.close(CLOSE_REPLACED, "replaced by a newer connection")
+        elif session.connected_at > notice.connected_at:
+            await self._announce(
+                StationConnected(
+                    station_id=notice.station_id,
+                    connection_id=session.state.connection_id,
+                    node_id=self.node_id,
+                    ocpp_version=session.state.version,
+                    connected_at=session.connected_at,
+                )
+            )
 
     async def close_all(self) -> None:
         await asyncio.gather(

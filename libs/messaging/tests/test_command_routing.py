@@ -5,10 +5,12 @@ from __future__ import annotations
 import asyncio
 import uuid
 from collections.abc import AsyncIterator
+from datetime import UTC, datetime
 
 import pytest
 
 from opencpms_contracts.commands import ClearCache, CommandAnswer, StationCommand
+from opencpms_contracts.stations import StationConnected
 from opencpms_messaging.broker import Broker
 from opencpms_messaging.commands import CommandQueue
 from opencpms_messaging.rpc_errors import NotSupportedError, RpcError, StationOfflineError
@@ -24,7 +26,20 @@ class Node:
         self.name = name
         self.holds: set[str] = set()
         self.answered: list[str] = []
+        self.notices: list[StationConnected] = []
+        self._arrived = asyncio.Condition()
         self.queue: CommandQueue | None = None
+
+    async def notice(self, notice: StationConnected) -> None:
+        async with self._arrived:
+            self.notices.append(notice)
+            self._arrived.notify_all()
+
+    async def heard(self, count: int) -> list[str]:
+        """The stations of the notices, once ``count`` arrived."""
+        async with asyncio.timeout(10), self._arrived:
+            await self._arrived.wait_for(lambda: len(self.notices) >= count)
+        return [n.station_id for n in self.notices]
 
     async def handle(self, command: StationCommand) -> CommandAnswer | None:
         if command.station_id not in self.holds:
@@ -57,7 +72,9 @@ async def nodes(amqp_url: str) -> AsyncIterator[tuple[Node, Node]]:
     for name in ("a", "b"):
         node = Node(name)
         broker = await Broker.open(amqp_url, name=f"node-{name}", source="/tests")
-        node.queue = await broker.command_queue(f"test-{name}-{uuid.uuid4().hex[:6]}", node.handle)
+        node.queue = await broker.command_queue(
+            f"test-{name}-{uuid.uuid4().hex[:6]}", node.handle, on_notice=node.notice
+        )
         await node.queue.start()
         brokers.append(broker)
         pair.append(node)
@@ -100,6 +117,37 @@ async def test_station_moved_to_another_node_is_commanded_there_once(broker, nod
     assert (await commander.send(command("CP-M"))).data == {"node": "b"}
     assert a.answered == ["CP-M"]
     assert b.answered == ["CP-M", "CP-M"]
+
+
+async def test_a_connect_notice_reaches_only_the_nodes_bound_to_the_station(broker, nodes):
+    a, b = nodes
+    await a.take("CP-N")
+    await a.take("CP-OTHER")
+    notice = StationConnected(
+        station_id="CP-N",
+        connection_id="c2",
+        node_id="b",
+        ocpp_version="1.6",
+        connected_at=datetime.now(UTC),
+    )
+    assert b.queue is not None
+    await b.queue.announce(notice)  # b holds nothing yet: only a hears of it
+    assert await a.heard(1) == ["CP-N"]
+    assert a.notices == [notice]
+    # Commands to the station still go where they did; the notice was not taken for one.
+    commander = await broker.commander()
+    assert (await commander.send(command("CP-N"))).data == {"node": "a"}
+    assert b.notices == []
+    # A notice for a station no node holds is dropped, not returned or queued.
+    await b.queue.announce(notice.model_copy(update={"station_id": "CP-NOWHERE"}))
+    await b.take("CP-N")
+    await b.queue.announce(notice)
+    assert await a.heard(2) == ["CP-N", "CP-N"]
+    # b is bound now and got its own notice back, queued ahead of a's next one: it dropped it.
+    assert a.queue is not None
+    await a.queue.announce(notice.model_copy(update={"node_id": "a"}))
+    await b.heard(1)
+    assert [n.node_id for n in b.notices] == ["a"]
 
 
 async def test_handler_errors_reach_the_caller_with_their_code(broker, nodes):
