@@ -424,7 +424,8 @@ def main(argv: list[str] | None = None) -> int:
         action="append",
         default=None,
         metavar="SERVICE=N",
-        help="processes of authorization, transactions or billing (default: transactions=2)",
+        help="more processes of authorization, transactions or billing, as in transactions=2 "
+        "(default: one each)",
     )
     parser.add_argument("--database", default="opencpms_bench")
     parser.add_argument(
