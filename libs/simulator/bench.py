@@ -28,6 +28,7 @@ import asyncpg
 
 from opencpms_admin.consumers import READ_MODEL_QUEUE
 from opencpms_billing.consumers import TRANSACTION_ENDED_QUEUE
+from opencpms_db.access_cost import measure_access_paths
 from opencpms_db.provision import plain_url, with_database
 from opencpms_launcher.system import (
     RPC_QUEUES,
@@ -94,9 +95,11 @@ async def _scenarios_on(
     meter = ResourceMeter(_process_groups(system))
     database_url = with_database(config.database_admin_url, config.database_name)
     await _vacuum_if_autovacuum_is_off(database_url)  # what earlier runs left behind
+    say("measuring the CPU cost of one statement along each database access path")
     results: dict[str, Any] = {
         "stations": args.stations,
         "processes": [process.name for process in system.processes],
+        "db_access": await measure_access_paths(database_url),
         "scenarios": {},
     }
     for name, plan in _scenarios(args, fleet, urls):
@@ -404,6 +407,13 @@ def print_table(results: dict[str, Any]) -> None:
             for group, u in r["usage"].items()
         )
         print(f"  {name[:40]}: {usage}")
+    if results.get("db_access"):
+        print()
+        print("CPU per statement by database access path (a bound value echoed back):")
+        for path, cost in results["db_access"].items():
+            print(
+                f"  {path:<52}{cost['cpu_us']:>7.0f} µs  {cost['x_baseline']:>5.1f}x of the driver"
+            )
     storm = next((r for n, r in results["scenarios"].items() if n.startswith("a.")), None)
     if storm and storm["booted"]:
         gateway = storm["usage"]["gateway"]["rss_mib"]

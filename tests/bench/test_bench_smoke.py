@@ -60,7 +60,9 @@ async def test_bench_runs_every_scenario(database_server_url, broker_server_url,
     assert steady["answered"] > 0
     assert steady["errors"] == {}
     assert results["saturation"]["steps"]
+    assert results["db_access"]  # the access-path figures
     assert "msg/s" in text  # the table was printed
+    assert "by database access path" in text
 
 
 async def _drop(server_url: str, database: str) -> None:
