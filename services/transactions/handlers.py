@@ -22,7 +22,7 @@ from opencpms_db.unit_of_work import UnitOfWork, UnitOfWorkFactory
 from opencpms_transactions import domain, records, repository
 from opencpms_transactions.clock import Clock
 from opencpms_transactions.errors import TransactionNotFoundError
-from opencpms_transactions.tables import TransactionRecord
+from opencpms_transactions.repository import LockedTransaction
 
 log = logging.getLogger(__name__)
 
@@ -68,6 +68,7 @@ async def _start_16(
     row = await _locked(work, msg.station_id, str(transaction_id))
     assert row is not None
     await _record_values(work, row, msg.meter_values, now)
+    await repository.save(work.session, row)
     work.emit(records.started_event(row), subject=row.station_id)
     return _accepted(row, duplicate=False)
 
@@ -84,6 +85,7 @@ async def _start_2(
     if created is not None:
         await _claim(work, row, msg.seq_no)
         await _record_values(work, row, msg.meter_values, now)
+        await repository.save(work.session, row)
         work.emit(records.started_event(row), subject=row.station_id)
         return _accepted(row, duplicate=False)
     if not await _claim(work, row, msg.seq_no):
@@ -104,6 +106,7 @@ async def _start_2(
         row.reservation_id = msg.reservation_id
     await _record_values(work, row, msg.meter_values, now)
     row.energy_wh = _energy(row)
+    await repository.save(work.session, row)
     return _accepted(row, duplicate=False)
 
 
@@ -129,6 +132,7 @@ async def update_transaction(
                 subject=row.station_id,
             )
         accepted = _accepted(row, duplicate=not (stored or changed_state))
+        await repository.save(work.session, row)
         await work.commit()
     return accepted
 
@@ -158,6 +162,7 @@ async def end_transaction(
             row.energy_wh = _energy(row)
             work.emit(records.ended_event(row), subject=row.station_id)
             accepted = _accepted(row, duplicate=False)
+        await repository.save(work.session, row)
         await work.commit()
     return accepted
 
@@ -241,7 +246,7 @@ async def _existing_or_implicit(
     *,
     started_at: datetime,
     now: datetime,
-) -> TransactionRecord:
+) -> LockedTransaction:
     """The transaction a later message refers to, created if its start never arrived: a
     session's energy must not be lost because one message was."""
     row = await _locked(work, msg.station_id, msg.station_transaction_id)
@@ -279,13 +284,13 @@ async def _existing_or_implicit(
 
 async def _locked(
     work: UnitOfWork, station_id: str, station_transaction_id: str
-) -> TransactionRecord | None:
+) -> LockedTransaction | None:
     return await repository.locked_by_station_transaction_id(
         work.session, station_id, station_transaction_id
     )
 
 
-async def _claim(work: UnitOfWork, row: TransactionRecord, seq_no: int | None) -> bool:
+async def _claim(work: UnitOfWork, row: LockedTransaction, seq_no: int | None) -> bool:
     """False when this seqNo of the transaction was applied before (a replayed event)."""
     if seq_no is None:
         return True
@@ -296,25 +301,22 @@ async def _claim(work: UnitOfWork, row: TransactionRecord, seq_no: int | None) -
 
 
 async def _record_values(
-    work: UnitOfWork, row: TransactionRecord, values: list[MeterValue], now: datetime
+    work: UnitOfWork, row: LockedTransaction, values: list[MeterValue], now: datetime
 ) -> int:
     """Stores the samples not stored before and folds them into the row; returns how many."""
     row.updated_at = now
     if not values:
         return 0
-    # The samples do not depend on the row's pending changes: flushing those first would cost
-    # an UPDATE of its own, and the commit writes them anyway.
-    with work.session.no_autoflush:
-        stored = await repository.insert_samples(
-            work.session,
-            records.sample_rows(
-                values,
-                station_id=row.station_id,
-                evse_id=row.evse_id,
-                connector_id=row.connector_id,
-                transaction_id=row.id,
-            ),
-        )
+    stored = await repository.insert_samples(
+        work.session,
+        records.sample_rows(
+            values,
+            station_id=row.station_id,
+            evse_id=row.evse_id,
+            connector_id=row.connector_id,
+            transaction_id=row.id,
+        ),
+    )
     if stored:
         readings = records.readings_of(row).fold(values)
         for name, value in records.readings_values(readings).items():
@@ -323,7 +325,7 @@ async def _record_values(
     return stored
 
 
-def _energy(row: TransactionRecord) -> int:
+def _energy(row: LockedTransaction) -> int:
     return domain.energy_wh(
         meter_start_wh=row.meter_start_wh,
         meter_stop_wh=row.meter_stop_wh,
@@ -335,11 +337,11 @@ def _earliest(values: list[MeterValue], fallback: datetime) -> datetime:
     return min([v.timestamp for v in values] + [fallback])
 
 
-def _set_token(row: TransactionRecord, token: IdToken) -> None:
+def _set_token(row: LockedTransaction, token: IdToken) -> None:
     row.id_token, row.id_token_type = token.value, token.type
 
 
-def _accepted(row: TransactionRecord, *, duplicate: bool) -> contract.TransactionAccepted:
+def _accepted(row: LockedTransaction, *, duplicate: bool) -> contract.TransactionAccepted:
     return contract.TransactionAccepted(
         transaction_id=row.id,
         station_transaction_id=row.station_transaction_id,

@@ -10,7 +10,11 @@ from typing import Any
 from opencpms_contracts import transactions as contract
 from opencpms_contracts.common import IdToken, IdTokenInfo, MeterSample, MeterValue
 from opencpms_transactions.domain import Readings
+from opencpms_transactions.repository import LockedTransaction
 from opencpms_transactions.tables import MeterSampleRecord, TransactionRecord
+
+# A row as the queries load it, or as a station message holds it under its lock.
+TransactionRow = TransactionRecord | LockedTransaction
 
 
 def sample_rows(
@@ -68,7 +72,7 @@ def _plain(value: Decimal) -> Decimal:
     return value.normalize()
 
 
-def readings_of(row: TransactionRecord) -> Readings:
+def readings_of(row: TransactionRow) -> Readings:
     return Readings(
         first_register_wh=row.first_register_wh,
         first_register_at=row.first_register_at,
@@ -92,27 +96,25 @@ def readings_values(readings: Readings) -> dict[str, Any]:
     }
 
 
-def id_token_of(row: TransactionRecord) -> IdToken | None:
+def id_token_of(row: TransactionRow) -> IdToken | None:
     if row.id_token is None:
         return None
     return IdToken(value=row.id_token, type=row.id_token_type or "ISO14443")
 
 
-def id_token_info_of(row: TransactionRecord) -> IdTokenInfo | None:
+def id_token_info_of(row: TransactionRow) -> IdTokenInfo | None:
     return None if row.id_token_info is None else IdTokenInfo.model_validate(row.id_token_info)
 
 
-def summary(row: TransactionRecord) -> contract.TransactionSummary:
+def summary(row: TransactionRow) -> contract.TransactionSummary:
     return contract.TransactionSummary(**_summary_fields(row))
 
 
-def detail(
-    row: TransactionRecord, samples: Sequence[MeterSampleRecord]
-) -> contract.TransactionDetail:
+def detail(row: TransactionRow, samples: Sequence[MeterSampleRecord]) -> contract.TransactionDetail:
     return contract.TransactionDetail(**_summary_fields(row), meter_values=meter_values(samples))
 
 
-def _summary_fields(row: TransactionRecord) -> dict[str, Any]:
+def _summary_fields(row: TransactionRow) -> dict[str, Any]:
     return {
         "transaction_id": row.id,
         "station_id": row.station_id,
@@ -134,7 +136,7 @@ def _summary_fields(row: TransactionRecord) -> dict[str, Any]:
     }
 
 
-def _event_fields(row: TransactionRecord) -> dict[str, Any]:
+def _event_fields(row: TransactionRow) -> dict[str, Any]:
     return {
         "transaction_id": row.id,
         "station_id": row.station_id,
@@ -144,7 +146,7 @@ def _event_fields(row: TransactionRecord) -> dict[str, Any]:
     }
 
 
-def started_event(row: TransactionRecord) -> contract.TransactionStarted:
+def started_event(row: TransactionRow) -> contract.TransactionStarted:
     return contract.TransactionStarted(
         **_event_fields(row),
         id_token=id_token_of(row),
@@ -156,7 +158,7 @@ def started_event(row: TransactionRecord) -> contract.TransactionStarted:
 
 
 def updated_event(
-    row: TransactionRecord, *, timestamp: Any, values: list[MeterValue]
+    row: TransactionRow, *, timestamp: Any, values: list[MeterValue]
 ) -> contract.TransactionUpdated:
     return contract.TransactionUpdated(
         **_event_fields(row),
@@ -167,7 +169,7 @@ def updated_event(
     )
 
 
-def ended_event(row: TransactionRecord) -> contract.TransactionEnded:
+def ended_event(row: TransactionRow) -> contract.TransactionEnded:
     assert row.ended_at is not None
     return contract.TransactionEnded(
         **_event_fields(row),
