@@ -4,8 +4,9 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 from datetime import datetime
+from typing import cast
 
-from sqlalchemy import select
+from sqlalchemy import Table, select
 from sqlalchemy.dialects.postgresql import insert
 from sqlalchemy.ext.asyncio import AsyncSession
 
@@ -67,15 +68,20 @@ async def add_tariff_version(session: AsyncSession, values: dict[str, object]) -
 # -- CDRs -------------------------------------------------------------------------------------
 
 
+_cdrs = cast(Table, CdrRecord.__table__)
+# The values travel as parameters, not in the statement: built into it, they were walked for
+# the statement's cache key on every CDR, and the ORM's bulk-insert layer ran for one row.
+_INSERT_CDR = (
+    insert(_cdrs)
+    .on_conflict_do_nothing(index_elements=["transaction_id"])
+    .returning(_cdrs.c.cdr_id)
+)
+
+
 async def insert_cdr(session: AsyncSession, values: dict[str, object]) -> bool:
     """Stores a CDR; False when its transaction already has one (decided by the unique key,
     never by a prior SELECT, so racing replicas store one)."""
-    result = await session.execute(
-        insert(CdrRecord)
-        .values(**values)
-        .on_conflict_do_nothing(index_elements=["transaction_id"])
-        .returning(CdrRecord.cdr_id)
-    )
+    result = await session.execute(_INSERT_CDR, values)
     return result.scalar_one_or_none() is not None
 
 

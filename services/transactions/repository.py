@@ -97,9 +97,9 @@ async def insert_transaction(
     the unique constraint, so racing retries create one row)."""
     result = await session.execute(
         insert(_transactions)
-        .values(**values)
         .on_conflict_do_nothing(index_elements=unique_on)
-        .returning(_transactions.c.id)
+        .returning(_transactions.c.id),
+        values,
     )
     created: int | None = result.scalar_one_or_none()
     return created
@@ -134,13 +134,16 @@ async def by_start_key(session: AsyncSession, station_id: str, key: str) -> Lock
     return LockedTransaction(**(await session.execute(query)).mappings().one())
 
 
+# The SET clause follows the parameters given, so one statement serves every set of changes and
+# the values are not walked for its cache key.
+_UPDATE = update(_transactions).where(_transactions.c.id == bindparam("row_id"))
+
+
 async def save(session: AsyncSession, row: LockedTransaction) -> None:
     """Writes what was assigned to ``row`` since it was read, in one UPDATE."""
     if not row.changed:
         return
-    await session.execute(
-        update(_transactions).where(_transactions.c.id == row.id).values(**row.changed)
-    )
+    await session.execute(_UPDATE, {"row_id": row.id, **row.changed})
     row.changed.clear()
 
 
