@@ -16,15 +16,20 @@ from collections.abc import Callable
 from datetime import datetime
 from typing import Any
 
+from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
+
 from opencpms_contracts import transactions as contract
 from opencpms_contracts.common import IdToken, MeterValue
-from opencpms_db.unit_of_work import UnitOfWork, UnitOfWorkFactory
+from opencpms_db.unit_of_work import ConnectionUnitOfWork, ConnectionUnitOfWorkFactory
 from opencpms_transactions import domain, records, repository
 from opencpms_transactions.clock import Clock
 from opencpms_transactions.errors import TransactionNotFoundError
 from opencpms_transactions.repository import LockedTransaction
 
 log = logging.getLogger(__name__)
+
+# Station messages run on Core connections (ConnectionUnitOfWork); the queries load ORM rows.
+Sessions = async_sessionmaker[AsyncSession]
 
 RUNNING = contract.TransactionStatus.RUNNING.value
 ENDED = contract.TransactionStatus.ENDED.value
@@ -34,7 +39,7 @@ ENDED = contract.TransactionStatus.ENDED.value
 
 
 async def start_transaction(
-    msg: contract.StartTransaction, *, uow: UnitOfWorkFactory, clock: Clock
+    msg: contract.StartTransaction, *, uow: ConnectionUnitOfWorkFactory, clock: Clock
 ) -> contract.TransactionAccepted:
     async with uow() as work:
         if msg.station_transaction_id is None:
@@ -46,7 +51,7 @@ async def start_transaction(
 
 
 async def _start_16(
-    work: UnitOfWork, msg: contract.StartTransaction, now: datetime
+    work: ConnectionUnitOfWork, msg: contract.StartTransaction, now: datetime
 ) -> contract.TransactionAccepted:
     key = domain.start_key(
         evse_id=msg.evse_id,
@@ -54,38 +59,41 @@ async def _start_16(
         started_at=msg.started_at,
         id_token=msg.id_token.value if msg.id_token else None,
     )
-    transaction_id = await repository.next_transaction_id(work.session)
+    transaction_id = await repository.next_transaction_id(work.connection)
     values = _new_row(msg, station_transaction_id=str(transaction_id), now=now)
     created = await repository.insert_transaction(
-        work.session,
+        work.connection,
         {**values, "id": transaction_id, "start_key": key},
         unique_on=["station_id", "start_key"],
     )
     if created is None:
-        existing = await repository.by_start_key(work.session, msg.station_id, key)
+        existing = await repository.by_start_key(work.connection, msg.station_id, key)
         log.info("%s repeated StartTransaction %s", msg.station_id, existing.id)
         return _accepted(existing, duplicate=True)
     row = await _locked(work, msg.station_id, str(transaction_id))
     assert row is not None
     await _record_values(work, row, msg.meter_values, now)
-    await repository.save(work.session, row)
+    await repository.save(work.connection, row)
     work.emit(records.started_event(row), subject=row.station_id)
     return _accepted(row, duplicate=False)
 
 
 async def _start_2(
-    work: UnitOfWork, msg: contract.StartTransaction, station_transaction_id: str, now: datetime
+    work: ConnectionUnitOfWork,
+    msg: contract.StartTransaction,
+    station_transaction_id: str,
+    now: datetime,
 ) -> contract.TransactionAccepted:
     values = _new_row(msg, station_transaction_id=station_transaction_id, now=now)
     created = await repository.insert_transaction(
-        work.session, values, unique_on=["station_id", "station_transaction_id"]
+        work.connection, values, unique_on=["station_id", "station_transaction_id"]
     )
     row = await _locked(work, msg.station_id, station_transaction_id)
     assert row is not None  # inserted now, or by the earlier message the insert collided with
     if created is not None:
         await _claim(work, row, msg.seq_no)
         await _record_values(work, row, msg.meter_values, now)
-        await repository.save(work.session, row)
+        await repository.save(work.connection, row)
         work.emit(records.started_event(row), subject=row.station_id)
         return _accepted(row, duplicate=False)
     if not await _claim(work, row, msg.seq_no):
@@ -106,12 +114,12 @@ async def _start_2(
         row.reservation_id = msg.reservation_id
     await _record_values(work, row, msg.meter_values, now)
     row.energy_wh = _energy(row)
-    await repository.save(work.session, row)
+    await repository.save(work.connection, row)
     return _accepted(row, duplicate=False)
 
 
 async def update_transaction(
-    msg: contract.UpdateTransaction, *, uow: UnitOfWorkFactory, clock: Clock
+    msg: contract.UpdateTransaction, *, uow: ConnectionUnitOfWorkFactory, clock: Clock
 ) -> contract.TransactionAccepted:
     now = clock()
     async with uow() as work:
@@ -132,13 +140,13 @@ async def update_transaction(
                 subject=row.station_id,
             )
         accepted = _accepted(row, duplicate=not (stored or changed_state))
-        await repository.save(work.session, row)
+        await repository.save(work.connection, row)
         await work.commit()
     return accepted
 
 
 async def end_transaction(
-    msg: contract.EndTransaction, *, uow: UnitOfWorkFactory, clock: Clock
+    msg: contract.EndTransaction, *, uow: ConnectionUnitOfWorkFactory, clock: Clock
 ) -> contract.TransactionAccepted:
     now = clock()
     async with uow() as work:
@@ -162,13 +170,13 @@ async def end_transaction(
             row.energy_wh = _energy(row)
             work.emit(records.ended_event(row), subject=row.station_id)
             accepted = _accepted(row, duplicate=False)
-        await repository.save(work.session, row)
+        await repository.save(work.connection, row)
         await work.commit()
     return accepted
 
 
 async def record_meter_values(
-    msg: contract.RecordMeterValues, *, uow: UnitOfWorkFactory
+    msg: contract.RecordMeterValues, *, uow: ConnectionUnitOfWorkFactory
 ) -> contract.MeterValuesRecorded:
     rows = records.sample_rows(
         msg.meter_values,
@@ -178,7 +186,7 @@ async def record_meter_values(
         transaction_id=None,
     )
     async with uow() as work:
-        stored = await repository.insert_samples(work.session, rows)
+        stored = await repository.insert_samples(work.connection, rows)
         await work.commit()
     return contract.MeterValuesRecorded(stored=stored)
 
@@ -187,11 +195,11 @@ async def record_meter_values(
 
 
 async def list_transactions(
-    msg: contract.ListTransactions, *, uow: UnitOfWorkFactory
+    msg: contract.ListTransactions, *, sessions: Sessions
 ) -> contract.TransactionPage:
-    async with uow() as work:
+    async with sessions() as session:
         rows, total = await repository.list_transactions(
-            work.session,
+            session,
             station_id=msg.station_id,
             id_token=msg.id_token,
             status=msg.status.value if msg.status else None,
@@ -205,13 +213,13 @@ async def list_transactions(
 
 
 async def get_transaction(
-    msg: contract.TransactionRef, *, uow: UnitOfWorkFactory
+    msg: contract.TransactionRef, *, sessions: Sessions
 ) -> contract.TransactionDetail:
-    async with uow() as work:
-        row = await repository.get(work.session, msg.transaction_id)
+    async with sessions() as session:
+        row = await repository.get(session, msg.transaction_id)
         if row is None:
             raise TransactionNotFoundError(msg.transaction_id)
-        samples = await repository.samples_of(work.session, row.id)
+        samples = await repository.samples_of(session, row.id)
         return records.detail(row, samples)
 
 
@@ -241,7 +249,7 @@ def _new_row(
 
 
 async def _existing_or_implicit(
-    work: UnitOfWork,
+    work: ConnectionUnitOfWork,
     msg: contract.UpdateTransaction | contract.EndTransaction,
     *,
     started_at: datetime,
@@ -253,7 +261,7 @@ async def _existing_or_implicit(
     if row is not None:
         return row
     created = await repository.insert_transaction(
-        work.session,
+        work.connection,
         {
             "station_id": msg.station_id,
             "station_transaction_id": msg.station_transaction_id,
@@ -283,32 +291,32 @@ async def _existing_or_implicit(
 
 
 async def _locked(
-    work: UnitOfWork, station_id: str, station_transaction_id: str
+    work: ConnectionUnitOfWork, station_id: str, station_transaction_id: str
 ) -> LockedTransaction | None:
     return await repository.locked_by_station_transaction_id(
-        work.session, station_id, station_transaction_id
+        work.connection, station_id, station_transaction_id
     )
 
 
-async def _claim(work: UnitOfWork, row: LockedTransaction, seq_no: int | None) -> bool:
+async def _claim(work: ConnectionUnitOfWork, row: LockedTransaction, seq_no: int | None) -> bool:
     """False when this seqNo of the transaction was applied before (a replayed event)."""
     if seq_no is None:
         return True
-    claimed = await repository.claim_seq_no(work.session, row.id, seq_no)
+    claimed = await repository.claim_seq_no(work.connection, row.id, seq_no)
     if not claimed:
         log.info("%s replayed seqNo %d of %s", row.station_id, seq_no, row.station_transaction_id)
     return claimed
 
 
 async def _record_values(
-    work: UnitOfWork, row: LockedTransaction, values: list[MeterValue], now: datetime
+    work: ConnectionUnitOfWork, row: LockedTransaction, values: list[MeterValue], now: datetime
 ) -> int:
     """Stores the samples not stored before and folds them into the row; returns how many."""
     row.updated_at = now
     if not values:
         return 0
     stored = await repository.insert_samples(
-        work.session,
+        work.connection,
         records.sample_rows(
             values,
             station_id=row.station_id,
@@ -350,18 +358,16 @@ def _accepted(row: LockedTransaction, *, duplicate: bool) -> contract.Transactio
 
 
 async def summarize_transactions(
-    msg: contract.SummarizeTransactions, *, uow: UnitOfWorkFactory
+    msg: contract.SummarizeTransactions, *, sessions: Sessions
 ) -> contract.TransactionSummaryFigures:
-    async with uow() as work:
-        sessions, energy_wh, running = await repository.summarize(
-            work.session,
+    async with sessions() as session:
+        count, energy_wh, running = await repository.summarize(
+            session,
             started_from=msg.started_from,
             started_to=msg.started_to,
             station_id=msg.station_id,
         )
-    return contract.TransactionSummaryFigures(
-        sessions=sessions, energy_wh=energy_wh, running=running
-    )
+    return contract.TransactionSummaryFigures(sessions=count, energy_wh=energy_wh, running=running)
 
 
 HANDLERS: dict[Any, Callable[..., Any]] = {

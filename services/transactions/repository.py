@@ -9,7 +9,7 @@ from typing import Any, cast
 
 from sqlalchemy import Table, bindparam, func, select, update
 from sqlalchemy.dialects.postgresql import insert
-from sqlalchemy.ext.asyncio import AsyncSession
+from sqlalchemy.ext.asyncio import AsyncConnection, AsyncSession
 
 from opencpms_db.array_insert import as_arrays, insert_from_arrays
 from opencpms_db.paging import fetch_page
@@ -86,16 +86,16 @@ class LockedTransaction:
         object.__setattr__(self, name, value)
 
 
-async def next_transaction_id(session: AsyncSession) -> int:
-    return int((await session.execute(select(transaction_ids.next_value()))).scalar_one())
+async def next_transaction_id(connection: AsyncConnection) -> int:
+    return int((await connection.execute(select(transaction_ids.next_value()))).scalar_one())
 
 
 async def insert_transaction(
-    session: AsyncSession, values: dict[str, Any], *, unique_on: list[str]
+    connection: AsyncConnection, values: dict[str, Any], *, unique_on: list[str]
 ) -> int | None:
     """Inserts a transaction; None when one with the same ``unique_on`` key exists (decided by
     the unique constraint, so racing retries create one row)."""
-    result = await session.execute(
+    result = await connection.execute(
         insert(_transactions)
         .on_conflict_do_nothing(index_elements=unique_on)
         .returning(_transactions.c.id),
@@ -116,22 +116,22 @@ _LOCK = (
 
 
 async def locked_by_station_transaction_id(
-    session: AsyncSession, station_id: str, station_transaction_id: str
+    connection: AsyncConnection, station_id: str, station_transaction_id: str
 ) -> LockedTransaction | None:
     """The transaction, locked until commit so concurrent messages of one session apply one
     after the other."""
-    result = await session.execute(
+    result = await connection.execute(
         _LOCK, {"station_id": station_id, "station_transaction_id": station_transaction_id}
     )
     row = result.mappings().one_or_none()
     return None if row is None else LockedTransaction(**row)
 
 
-async def by_start_key(session: AsyncSession, station_id: str, key: str) -> LockedTransaction:
+async def by_start_key(connection: AsyncConnection, station_id: str, key: str) -> LockedTransaction:
     query = select(_transactions).where(
         _transactions.c.station_id == station_id, _transactions.c.start_key == key
     )
-    return LockedTransaction(**(await session.execute(query)).mappings().one())
+    return LockedTransaction(**(await connection.execute(query)).mappings().one())
 
 
 # The SET clause follows the parameters given, so one statement serves every set of changes and
@@ -139,17 +139,17 @@ async def by_start_key(session: AsyncSession, station_id: str, key: str) -> Lock
 _UPDATE = update(_transactions).where(_transactions.c.id == bindparam("row_id"))
 
 
-async def save(session: AsyncSession, row: LockedTransaction) -> None:
+async def save(connection: AsyncConnection, row: LockedTransaction) -> None:
     """Writes what was assigned to ``row`` since it was read, in one UPDATE."""
     if not row.changed:
         return
-    await session.execute(_UPDATE, {"row_id": row.id, **row.changed})
+    await connection.execute(_UPDATE, {"row_id": row.id, **row.changed})
     row.changed.clear()
 
 
-async def claim_seq_no(session: AsyncSession, transaction_id: int, seq_no: int) -> bool:
+async def claim_seq_no(connection: AsyncConnection, transaction_id: int, seq_no: int) -> bool:
     """Records a seqNo as applied; False when it already was."""
-    result = await session.execute(
+    result = await connection.execute(
         insert(_seen)
         .values(transaction_id=transaction_id, seq_no=seq_no)
         .on_conflict_do_nothing()
@@ -158,11 +158,11 @@ async def claim_seq_no(session: AsyncSession, transaction_id: int, seq_no: int) 
     return result.scalar_one_or_none() is not None
 
 
-async def insert_samples(session: AsyncSession, rows: list[dict[str, Any]]) -> int:
+async def insert_samples(connection: AsyncConnection, rows: list[dict[str, Any]]) -> int:
     """Stores samples, skipping any stored before; returns how many were new."""
     if not rows:
         return 0
-    result = await session.execute(_INSERT_SAMPLES, as_arrays(rows, SAMPLE_COLUMNS))
+    result = await connection.execute(_INSERT_SAMPLES, as_arrays(rows, SAMPLE_COLUMNS))
     return len(result.all())
 
 
