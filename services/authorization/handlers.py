@@ -1,8 +1,9 @@
 """Use cases of the authorization service, one function per RPC operation.
 
 Each takes the request and keyword-only dependencies (``uow`` a unit-of-work factory,
-``reads`` autocommit sessions for single lookups, ``passwords``, ``policy``, ``clock``) bound
-by the composition root; ``HANDLERS`` routes every operation of the service, including the
+``station_work`` one on a Core connection for what stations send, ``reads`` autocommit Core
+connections for single lookups, ``passwords``, ``policy``, ``clock``) bound by the composition
+root; ``HANDLERS`` routes every operation of the service, including the
 registry ones of ``registry_handlers``.
 """
 
@@ -13,8 +14,6 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any
 
-from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
-
 from opencpms_authorization import domain, repository
 from opencpms_authorization import registry_handlers as registry
 from opencpms_authorization.clock import Clock
@@ -22,9 +21,8 @@ from opencpms_authorization.passwords import StationPasswords
 from opencpms_contracts import authorization as contract
 from opencpms_contracts.common import AuthorizationStatus, IdTokenInfo, RegistrationStatus
 from opencpms_contracts.stations import StationBooted
-from opencpms_db.unit_of_work import UnitOfWorkFactory
-
-ReadSessions = async_sessionmaker[AsyncSession]
+from opencpms_db.engine import ReadConnections
+from opencpms_db.unit_of_work import ConnectionUnitOfWorkFactory, UnitOfWorkFactory
 
 
 @dataclass(frozen=True)
@@ -39,12 +37,12 @@ class BootPolicy:
 async def authenticate_station(
     msg: contract.AuthenticateStation,
     *,
-    reads: ReadSessions,
+    reads: ReadConnections,
     uow: UnitOfWorkFactory,
     passwords: StationPasswords,
 ) -> contract.StationAuthentication:
-    async with reads() as session:
-        stored_hash = await repository.get_password_hash(session, msg.station_id)
+    async with reads() as connection:
+        stored_hash = await repository.get_password_hash(connection, msg.station_id)
     if stored_hash is None:
         return contract.StationAuthentication(accepted=False, reason="unknown station")
     password = msg.password.get_secret_value()
@@ -66,10 +64,10 @@ async def authenticate_station(
 
 
 async def boot_station(
-    msg: contract.BootStation, *, uow: UnitOfWorkFactory, policy: BootPolicy
+    msg: contract.BootStation, *, station_work: ConnectionUnitOfWorkFactory, policy: BootPolicy
 ) -> contract.BootDecision:
-    async with uow() as work:
-        stored = await repository.record_boot(work.session, msg)
+    async with station_work() as work:
+        stored = await repository.record_boot(work.connection, msg)
         registration = RegistrationStatus(stored) if stored is not None else None
         status, interval = domain.boot_decision(
             registration, heartbeat_interval_s=policy.heartbeat_interval_s, retry_s=policy.retry_s
@@ -95,10 +93,10 @@ async def boot_station(
 
 
 async def authorize(
-    msg: contract.AuthorizeIdToken, *, reads: ReadSessions, clock: Clock
+    msg: contract.AuthorizeIdToken, *, reads: ReadConnections, clock: Clock
 ) -> IdTokenInfo:
-    async with reads() as session:
-        token = await repository.get_id_token(session, msg.id_token.value)
+    async with reads() as connection:
+        token = await repository.token_standing(connection, msg.id_token.value)
     if token is None:
         return domain.token_info(None, expires_at=None, group_id=None, now=clock())
     return domain.token_info(

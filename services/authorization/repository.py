@@ -3,11 +3,12 @@
 from __future__ import annotations
 
 from collections.abc import Sequence
+from datetime import datetime
 from typing import cast
 
-from sqlalchemy import Table, select, update
+from sqlalchemy import Row, Table, select, update
 from sqlalchemy.dialects.postgresql import insert
-from sqlalchemy.ext.asyncio import AsyncSession
+from sqlalchemy.ext.asyncio import AsyncConnection, AsyncSession
 
 from opencpms_authorization.tables import IdToken, Station
 from opencpms_contracts.authorization import BootStation
@@ -23,14 +24,14 @@ async def get_station(
     return (await session.execute(query)).scalar_one_or_none()
 
 
-async def record_boot(session: AsyncSession, boot: BootStation) -> str | None:
+async def record_boot(connection: AsyncConnection, boot: BootStation) -> str | None:
     """Stores what a station told about itself at boot; its registration status, or None if
     the station is not registered. One statement, which also takes the row lock."""
     identity = boot.identity
     # On the table, not the mapped class: the ORM's bookkeeping for an UPDATE of a row it has
     # not loaded costs more than the statement.
     stations = cast(Table, Station.__table__)
-    result = await session.execute(
+    result = await connection.execute(
         update(stations)
         .where(stations.c.station_id == boot.station_id)
         .values(
@@ -52,9 +53,10 @@ async def record_boot(session: AsyncSession, boot: BootStation) -> str | None:
     return status
 
 
-async def get_password_hash(session: AsyncSession, station_id: str) -> str | None:
+async def get_password_hash(connection: AsyncConnection, station_id: str) -> str | None:
     query = select(Station.password_hash).where(Station.station_id == station_id)
-    return (await session.execute(query)).scalar_one_or_none()
+    stored: str | None = (await connection.execute(query)).scalar_one_or_none()
+    return stored
 
 
 async def replace_password_hash(
@@ -85,6 +87,17 @@ async def list_stations(
     if status:
         query = query.where(Station.registration_status == status)
     return await fetch_page(session, query.order_by(Station.station_id), limit=limit, offset=offset)
+
+
+async def token_standing(
+    connection: AsyncConnection, value: str
+) -> Row[str, datetime | None, str | None] | None:
+    """What deciding on ``value`` needs (``status``, ``expires_at``, ``group_id``), or None for
+    an unknown token: columns, not an ORM object, for the lookup every charging session makes."""
+    query = select(IdToken.status, IdToken.expires_at, IdToken.group_id).where(
+        IdToken.value == value
+    )
+    return (await connection.execute(query)).one_or_none()
 
 
 async def get_id_token(
