@@ -65,7 +65,7 @@ async def build(
     broker = await Broker.open(
         settings.amqp_url.get_secret_value(), name=node_name, source=f"/opencpms/{SERVICE}"
     )
-    relay = OutboxRelay(sessions, outbox, broker.publisher)
+    relay = OutboxRelay(engine.connect, outbox, broker.publisher)
     dependencies = {
         "uow": lambda: UnitOfWork(sessions, outbox, on_commit=relay.wake),
         # The station-facing operations load no ORM objects: Core connections, at about half

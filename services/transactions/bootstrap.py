@@ -59,7 +59,7 @@ async def build(
     broker = await Broker.open(
         settings.amqp_url.get_secret_value(), name=node_name, source=f"/opencpms/{SERVICE}"
     )
-    relay = OutboxRelay(sessions, outbox, broker.publisher)
+    relay = OutboxRelay(engine.connect, outbox, broker.publisher)
 
     def uow() -> ConnectionUnitOfWork:
         return ConnectionUnitOfWork(engine, outbox, on_commit=relay.wake)
