@@ -13,7 +13,7 @@ class _ScriptedRelay(OutboxRelay):
     """Replaces the database round trip with a script; the loop under test is the real one."""
 
     def __init__(self) -> None:
-        super().__init__(sessions=None, outbox=None, publisher=None, poll_interval=3600)  # type: ignore[arg-type]
+        super().__init__(connect=None, outbox=None, publisher=None, poll_interval=3600)  # type: ignore[arg-type]
         self.calls = 0
         self.second_pass = asyncio.Event()
 
