@@ -151,7 +151,8 @@ def _add_commands(
         "name": "station.connected.notice",
         "contentType": "application/json",
         "summary": "AMQP type station.connected: between gateway nodes, the station connected "
-        "to the node named in it; a node holding an older connection closes it.",
+        "to the node named in it; a node that gets it after its own notice for the station "
+        "closes its connection.",
         "payload": {"$ref": REF.format(model=StationConnected.__name__)},
     }
     channels["station.command"] = {

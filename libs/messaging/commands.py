@@ -7,8 +7,8 @@ when no node does (the station is offline).
 
 The same routing tells a node that one of its stations connected to another node: the new node
 sends a ``station.connected`` notice with the station id as routing key, which reaches only the
-nodes bound to that station. An event every node consumed cost each node every connect of the
-whole fleet.
+nodes bound to that station (itself among them). An event every node consumed cost each node
+every connect of the whole fleet (nodes times stations deliveries); now it is one per connect.
 """
 
 from __future__ import annotations
@@ -117,9 +117,10 @@ class CommandQueue:
         await self._bind(station_id)
 
     async def announce(self, notice: StationConnected) -> None:
-        """Sends ``notice`` to the nodes bound to its station. This node gets it back when it
-        is bound too, and drops it unread. Transient and not mandatory: it matters only to a
-        node holding the station now, and no node may hold it."""
+        """Sends ``notice`` to the nodes bound to its station, this one included once it has
+        bound the station: the order in which a node gets its own notice and the others' tells
+        which connection is the newer. Transient and not mandatory: it matters only to a node
+        holding the station now, and no node may hold it."""
         await self._exchange.publish(
             aio_pika.Message(
                 body=notice.model_dump_json().encode(),
@@ -181,7 +182,7 @@ class CommandQueue:
 
     async def _notice(self, message: AbstractIncomingMessage) -> None:
         try:
-            if self._on_notice is not None and message.app_id != self._node_id:
+            if self._on_notice is not None:
                 await self._on_notice(StationConnected.model_validate_json(message.body))
         except Exception:  # a notice is advice: the stale socket still dies by ping timeout
             log.exception("could not act on the connect notice for %s", message.routing_key)

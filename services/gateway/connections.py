@@ -3,9 +3,12 @@ station wins (ARCHITECTURE §2): a station that reconnects while its old socket 
 gets through, and the old socket is closed, whichever node holds it.
 
 Other nodes hear of a connection through a notice on the command exchange, routed by the
-station id like a command, so only a node bound to the station gets it. A node holding a newer
-connection than a notice's answers with its own notice: two nodes that bound the station at
-the same moment may each have missed the other's first one."""
+station id like a command, so only a node bound to the station gets it. Which connection is
+the newer is decided by the order in which the broker routed the notices, not by the nodes'
+clocks (which may disagree by seconds): a node binds the station before it announces, so its
+own notice comes back to it, and a foreign notice that arrives after it was announced later
+and wins. Of two nodes announcing at the same moment, each sees the other's notice on the
+same side of its own, so exactly one gives way."""
 
 from __future__ import annotations
 
@@ -49,6 +52,8 @@ class ConnectionRegistry:
         self.commands: CommandQueue | None = None
         # Stations whose connection here was closed because another node took them over.
         self._moved: set[str] = set()
+        # Station -> the connection here whose own notice has come back from the broker.
+        self._announced: dict[str, str] = {}
 
     @property
     def subprotocols(self) -> list[str]:
@@ -94,6 +99,7 @@ class ConnectionRegistry:
         finally:
             if self.sessions.get(station_id) is session:
                 del self.sessions[station_id]
+                self._announced.pop(station_id, None)
                 await self._unbind(station_id)
             await self._publish(
                 StationDisconnected(
@@ -147,31 +153,25 @@ class ConnectionRegistry:
             log.exception("could not publish %s for %s", event.routing_key(), event.station_id)
 
     async def on_connect_notice(self, notice: StationConnected) -> None:
-        """A station this node holds connected to another node: close ours when it is the
-        older one, else tell that node that ours is newer."""
-        if notice.node_id == self.node_id:
-            return
+        """A notice of a station connecting to some node, this one included: another node's
+        notice that arrives after this node's own closes the connection here."""
         session = self.sessions.get(notice.station_id)
         if session is None:
             return
-        if session.connected_at < notice.connected_at:
-            log.info(
-                "%s connected to node %s; closing the stale connection here",
-                notice.station_id,
-                notice.node_id,
-            )
-            self._moved.add(notice.station_id)
-            await session.close(CLOSE_REPLACED, "replaced by a newer connection")
-        elif session.connected_at > notice.connected_at:
-            await self._announce(
-                StationConnected(
-                    station_id=notice.station_id,
-                    connection_id=session.state.connection_id,
-                    node_id=self.node_id,
-                    ocpp_version=session.state.version,
-                    connected_at=session.connected_at,
-                )
-            )
+        current = session.state.connection_id
+        if notice.node_id == self.node_id:
+            if notice.connection_id == current:
+                self._announced[notice.station_id] = current
+            return
+        if self._announced.get(notice.station_id) != current:
+            return  # announced before ours: that node sees ours after its own and gives way
+        log.info(
+            "%s connected to node %s; closing the stale connection here",
+            notice.station_id,
+            notice.node_id,
+        )
+        self._moved.add(notice.station_id)
+        await session.close(CLOSE_REPLACED, "replaced by a newer connection")
 
     async def close_all(self) -> None:
         await asyncio.gather(

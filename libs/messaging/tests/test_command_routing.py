@@ -131,7 +131,7 @@ async def test_a_connect_notice_reaches_only_the_nodes_bound_to_the_station(brok
         connected_at=datetime.now(UTC),
     )
     assert b.queue is not None
-    await b.queue.announce(notice)  # b holds nothing yet: only a hears of it
+    await b.queue.announce(notice)  # b is not bound to the station yet: only a hears of it
     assert await a.heard(1) == ["CP-N"]
     assert a.notices == [notice]
     # Commands to the station still go where they did; the notice was not taken for one.
@@ -143,11 +143,12 @@ async def test_a_connect_notice_reaches_only_the_nodes_bound_to_the_station(brok
     await b.take("CP-N")
     await b.queue.announce(notice)
     assert await a.heard(2) == ["CP-N", "CP-N"]
-    # b is bound now and got its own notice back, queued ahead of a's next one: it dropped it.
+    # b is bound now and gets its own notice back, ahead of one announced after it: the order
+    # tells a node which connection is the newer.
     assert a.queue is not None
     await a.queue.announce(notice.model_copy(update={"node_id": "a"}))
-    await b.heard(1)
-    assert [n.node_id for n in b.notices] == ["a"]
+    await b.heard(2)
+    assert [n.node_id for n in b.notices] == ["b", "a"]
 
 
 async def test_handler_errors_reach_the_caller_with_their_code(broker, nodes):

@@ -1,4 +1,6 @@
-"""What a node does when it hears that one of its stations connected to another node."""
+"""What a node does when it hears that one of its stations connected somewhere: the order of
+the notices, as the broker routed them, decides which connection is the newer, never the
+nodes' clocks."""
 
 from __future__ import annotations
 
@@ -17,26 +19,20 @@ T0 = datetime(2026, 11, 25, 8, 0, tzinfo=UTC)
 @dataclass
 class HeldSession:
     station_id: str
-    connected_at: datetime
+    connection_id: str
     closed: list[int] = field(default_factory=list)
 
     @property
     def state(self) -> StationState:
-        return StationState(station_id=self.station_id, version="1.6", connection_id="here")
+        return StationState(
+            station_id=self.station_id, version="1.6", connection_id=self.connection_id
+        )
 
     async def close(self, code: int, reason: str) -> None:
         self.closed.append(code)
 
 
-@dataclass
-class Announcements:
-    sent: list[StationConnected] = field(default_factory=list)
-
-    async def announce(self, notice: StationConnected) -> None:
-        self.sent.append(notice)
-
-
-def node_holding(session: HeldSession) -> tuple[ConnectionRegistry, Announcements]:
+def node_holding(session: HeldSession) -> ConnectionRegistry:
     registry = ConnectionRegistry(
         node_id="here",
         routers={},
@@ -45,50 +41,57 @@ def node_holding(session: HeldSession) -> tuple[ConnectionRegistry, Announcement
         options=SessionOptions(frame_log=False, max_queued_calls=1),
     )
     registry.sessions[session.station_id] = session  # type: ignore[assignment]
-    announcements = Announcements()
-    registry.commands = announcements  # type: ignore[assignment]
-    return registry, announcements
+    return registry
 
 
-def notice(*, node_id: str = "there", at: datetime, station_id: str = "CP-1") -> StationConnected:
+def notice(*, node_id: str, connection_id: str, at: datetime = T0) -> StationConnected:
     return StationConnected(
-        station_id=station_id,
-        connection_id="elsewhere",
+        station_id="CP-1",
+        connection_id=connection_id,
         node_id=node_id,
         ocpp_version="1.6",
         connected_at=at,
     )
 
 
-async def test_a_newer_connection_elsewhere_closes_the_one_here() -> None:
-    held = HeldSession("CP-1", T0)
-    registry, announcements = node_holding(held)
-    await registry.on_connect_notice(notice(at=T0 + timedelta(seconds=1)))
+async def test_a_notice_after_this_nodes_own_closes_the_connection_here() -> None:
+    held = HeldSession("CP-1", "c1")
+    registry = node_holding(held)
+    await registry.on_connect_notice(notice(node_id="here", connection_id="c1"))
+    # The other node's clock runs behind: its connection still is the newer one.
+    await registry.on_connect_notice(
+        notice(node_id="there", connection_id="c2", at=T0 - timedelta(seconds=5))
+    )
     assert held.closed == [CLOSE_REPLACED]
     assert registry.moved_away("CP-1")
-    assert announcements.sent == []
 
 
-async def test_an_older_connection_elsewhere_is_told_that_this_one_is_newer() -> None:
-    # Both nodes bound the station at the same moment and missed each other's first notice:
-    # the newer one answers, so the older one still closes.
-    held = HeldSession("CP-1", T0 + timedelta(seconds=1))
-    registry, announcements = node_holding(held)
-    await registry.on_connect_notice(notice(at=T0))
+async def test_a_notice_before_this_nodes_own_leaves_the_connection_here() -> None:
+    # The other node announced first, so it gets this node's notice after its own and gives
+    # way; this node's clock running behind changes nothing.
+    held = HeldSession("CP-1", "c1")
+    registry = node_holding(held)
+    await registry.on_connect_notice(
+        notice(node_id="there", connection_id="c2", at=T0 + timedelta(seconds=5))
+    )
+    await registry.on_connect_notice(notice(node_id="here", connection_id="c1"))
     assert held.closed == []
     assert not registry.moved_away("CP-1")
-    [answer] = announcements.sent
-    assert (answer.station_id, answer.node_id, answer.connected_at) == (
-        "CP-1",
-        "here",
-        held.connected_at,
-    )
 
 
-async def test_own_notices_and_stations_not_held_change_nothing() -> None:
-    held = HeldSession("CP-1", T0)
-    registry, announcements = node_holding(held)
-    await registry.on_connect_notice(notice(node_id="here", at=T0 + timedelta(seconds=1)))
-    await registry.on_connect_notice(notice(station_id="CP-2", at=T0 + timedelta(seconds=1)))
+async def test_the_own_notice_of_a_replaced_connection_does_not_count() -> None:
+    # The station reconnected to this node: c1 was replaced by c3 here before c1's notice came
+    # back, so another node's notice still finds c3 not yet announced.
+    held = HeldSession("CP-1", "c3")
+    registry = node_holding(held)
+    await registry.on_connect_notice(notice(node_id="here", connection_id="c1"))
+    await registry.on_connect_notice(notice(node_id="there", connection_id="c2"))
     assert held.closed == []
-    assert announcements.sent == []
+
+
+async def test_notices_for_stations_not_held_change_nothing() -> None:
+    held = HeldSession("CP-2", "c1")
+    registry = node_holding(held)
+    await registry.on_connect_notice(notice(node_id="here", connection_id="c1"))
+    await registry.on_connect_notice(notice(node_id="there", connection_id="c2"))
+    assert held.closed == []
