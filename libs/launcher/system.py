@@ -32,9 +32,9 @@ RPC_QUEUES = (
 REPLICABLE_SERVICES = ("authorization", "transactions", "billing")
 
 
-# Database connections a service's processes share here (each process's pool is 20 by default):
-# four services then hold 80 connections whatever their process counts, within PostgreSQL's
-# default max_connections of 100.
+# Database connections a service's processes share here (each process's pool is 20 by default,
+# and at least 4 once shared): four services with up to five processes each hold at most 80,
+# within PostgreSQL's default max_connections of 100.
 CONNECTIONS_PER_SERVICE = 20
 
 
