@@ -9,8 +9,7 @@ about twice the CPU of a connection (``make bench`` prints both).
 from __future__ import annotations
 
 from collections.abc import Callable
-from types import TracebackType
-from typing import Any, Self
+from typing import Self
 
 from sqlalchemy import Table, insert
 from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine, AsyncSession, async_sessionmaker
@@ -20,7 +19,8 @@ from opencpms_db.outbox import outbox_row
 
 
 class _OutboxWork:
-    """Events emitted during the unit of work, written to the outbox just before it commits."""
+    """What both kinds share: the events emitted, written to the outbox just before the commit,
+    and the rollback on leaving unless committed."""
 
     def __init__(self, outbox: Table | None, on_commit: Callable[[], None] | None) -> None:
         self._outbox = outbox
@@ -38,7 +38,20 @@ class _OutboxWork:
             raise RuntimeError("this service has no outbox: it emits no events")
         self._pending.append(outbox_row(event, subject=subject))
 
-    async def _commit_with(self, executor: AsyncSession | AsyncConnection) -> None:
+    def _executor(self) -> AsyncSession | AsyncConnection:
+        """What the statements run on: the session or the connection."""
+        raise NotImplementedError
+
+    async def __aexit__(self, *exc_info: object) -> None:
+        executor = self._executor()
+        try:
+            if not self._committed:
+                await executor.rollback()
+        finally:
+            await executor.close()
+
+    async def commit(self) -> None:
+        executor = self._executor()
         emitted = bool(self._pending)
         if self._pending and self._outbox is not None:
             await executor.execute(insert(self._outbox), self._pending)
@@ -47,6 +60,10 @@ class _OutboxWork:
         self._committed = True
         if emitted and self._on_commit is not None:
             self._on_commit()
+
+    async def rollback(self) -> None:
+        self._pending = []
+        await self._executor().rollback()
 
 
 class UnitOfWork(_OutboxWork):
@@ -72,24 +89,8 @@ class UnitOfWork(_OutboxWork):
         self._open()
         return self
 
-    async def __aexit__(
-        self,
-        exc_type: type[BaseException] | None,
-        exc: BaseException | None,
-        tb: TracebackType | None,
-    ) -> None:
-        try:
-            if not self._committed:
-                await self.session.rollback()
-        finally:
-            await self.session.close()
-
-    async def commit(self) -> None:
-        await self._commit_with(self.session)
-
-    async def rollback(self) -> None:
-        self._pending = []
-        await self.session.rollback()
+    def _executor(self) -> AsyncSession:
+        return self.session
 
 
 class ConnectionUnitOfWork(_OutboxWork):
@@ -112,19 +113,8 @@ class ConnectionUnitOfWork(_OutboxWork):
         self._open()
         return self
 
-    async def __aexit__(self, *exc_info: Any) -> None:
-        try:
-            if not self._committed:
-                await self.connection.rollback()
-        finally:
-            await self.connection.close()
-
-    async def commit(self) -> None:
-        await self._commit_with(self.connection)
-
-    async def rollback(self) -> None:
-        self._pending = []
-        await self.connection.rollback()
+    def _executor(self) -> AsyncConnection:
+        return self.connection
 
 
 UnitOfWorkFactory = Callable[[], UnitOfWork]
