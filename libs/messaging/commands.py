@@ -94,7 +94,6 @@ class CommandQueue:
         self._exchange = exchange
         self._handler = handler
         self._on_notice = on_notice
-        self._node_id = node_id
         self._prefetch = prefetch
         self.queue_name = f"gateway.commands.{node_id}"
         self._queue: AbstractQueue | None = None
@@ -126,7 +125,6 @@ class CommandQueue:
                 body=notice.model_dump_json().encode(),
                 content_type="application/json",
                 type=NOTICE_MESSAGE_TYPE,
-                app_id=self._node_id,
                 delivery_mode=aio_pika.DeliveryMode.NOT_PERSISTENT,
             ),
             routing_key=notice.station_id,

@@ -120,19 +120,14 @@ class ConnectionRegistry:
         return station_id in self._moved
 
     async def _bind_and_announce(self, connected: StationConnected) -> None:
-        # Bound first: a node that announces the same station at the same moment then reaches
-        # this one, and gets this node's answer if its connection is the older.
+        # Bound first, so this node's own notice comes back to it: the order of that and other
+        # nodes' notices decides which connection is the newer.
         if self.commands is None:
             return
         try:
             await self.commands.bind(connected.station_id)
         except Exception:  # the station is still served; only commands cannot reach it
             log.exception("could not bind %s to this node's command queue", connected.station_id)
-        await self._announce(connected)
-
-    async def _announce(self, connected: StationConnected) -> None:
-        if self.commands is None:
-            return
         try:
             await self.commands.announce(connected)
         except Exception:  # another node's stale socket then dies by its ping timeout

@@ -24,7 +24,7 @@ from opencpms_db.unit_of_work import ConnectionUnitOfWork, ConnectionUnitOfWorkF
 from opencpms_transactions import domain, records, repository
 from opencpms_transactions.clock import Clock
 from opencpms_transactions.errors import TransactionNotFoundError
-from opencpms_transactions.repository import LockedTransaction
+from opencpms_transactions.tables import LockedTransaction
 
 log = logging.getLogger(__name__)
 

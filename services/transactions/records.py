@@ -10,8 +10,7 @@ from typing import Any
 from opencpms_contracts import transactions as contract
 from opencpms_contracts.common import IdToken, IdTokenInfo, MeterSample, MeterValue
 from opencpms_transactions.domain import Readings
-from opencpms_transactions.repository import LockedTransaction
-from opencpms_transactions.tables import MeterSampleRecord, TransactionRecord
+from opencpms_transactions.tables import LockedTransaction, MeterSampleRecord, TransactionRecord
 
 # A row as the queries load it, or as a station message holds it under its lock.
 TransactionRow = TransactionRecord | LockedTransaction

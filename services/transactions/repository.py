@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 from collections.abc import Sequence
-from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Any, cast
 
@@ -14,6 +13,7 @@ from sqlalchemy.ext.asyncio import AsyncConnection, AsyncSession
 from opencpms_db.array_insert import as_arrays, insert_from_arrays
 from opencpms_db.paging import fetch_page
 from opencpms_transactions.tables import (
+    LockedTransaction,
     MeterSampleRecord,
     SeenSequenceNumber,
     TransactionRecord,
@@ -41,49 +41,6 @@ _INSERT_SAMPLES = (
 )
 _seen = cast(Table, SeenSequenceNumber.__table__)
 _transactions = cast(Table, TransactionRecord.__table__)
-
-
-@dataclass(eq=False)
-class LockedTransaction:
-    """A transaction row read under its lock for a station message. What a handler assigns is
-    remembered and written back by :func:`save` in one UPDATE: the ORM did the same with its
-    identity map and flush, about a fifth of the service's CPU on the messages stations send
-    most. The fields are the table's columns (a test keeps them so)."""
-
-    id: int
-    station_id: str
-    station_transaction_id: str
-    start_key: str | None
-    evse_id: int
-    connector_id: int
-    status: str
-    implicit: bool
-    id_token: str | None
-    id_token_type: str | None
-    id_token_info: dict[str, Any] | None
-    started_at: datetime
-    ended_at: datetime | None
-    meter_start_wh: int | None
-    meter_stop_wh: int | None
-    first_register_wh: int | None
-    first_register_at: datetime | None
-    max_register_wh: int | None
-    energy_wh: int
-    stop_reason: str | None
-    charging_state: str | None
-    last_power_w: float | None
-    last_power_at: datetime | None
-    last_soc_percent: float | None
-    last_soc_at: datetime | None
-    reservation_id: int | None
-    updated_at: datetime
-    changed: dict[str, Any] = field(default_factory=dict, init=False, repr=False)
-
-    def __setattr__(self, name: str, value: Any) -> None:
-        # Assignments after __init__ (which sets ``changed`` last) are changes to write.
-        if name != "changed" and "changed" in self.__dict__:
-            self.changed[name] = value
-        object.__setattr__(self, name, value)
 
 
 async def next_transaction_id(connection: AsyncConnection) -> int:

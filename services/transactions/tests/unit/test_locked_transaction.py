@@ -9,8 +9,7 @@ from typing import Any, cast
 
 from sqlalchemy import Table
 
-from opencpms_transactions.repository import LockedTransaction
-from opencpms_transactions.tables import TransactionRecord
+from opencpms_transactions.tables import LockedTransaction, TransactionRecord
 
 T0 = datetime(2026, 11, 25, 8, 0, tzinfo=UTC)
 
