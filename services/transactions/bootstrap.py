@@ -14,7 +14,7 @@ from dataclasses import dataclass
 from sqlalchemy.ext.asyncio import AsyncEngine
 
 from opencpms_db.engine import create_engine, session_factory
-from opencpms_db.unit_of_work import ConnectionUnitOfWork
+from opencpms_db.unit_of_work import DriverUnitOfWork
 from opencpms_messaging.broker import Broker
 from opencpms_messaging.outbox_relay import OutboxRelay
 from opencpms_transactions.clock import Clock, utc_now
@@ -61,8 +61,8 @@ async def build(
     )
     relay = OutboxRelay(engine.connect, outbox, broker.publisher)
 
-    def uow() -> ConnectionUnitOfWork:
-        return ConnectionUnitOfWork(engine, outbox, on_commit=relay.wake)
+    def uow() -> DriverUnitOfWork:
+        return DriverUnitOfWork(engine, outbox, on_commit=relay.wake)
 
     server = await broker.rpc_server(SERVICE, prefetch=settings.rpc_prefetch)
     register_operations(server, {"uow": uow, "sessions": sessions, "clock": clock})

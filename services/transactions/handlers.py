@@ -20,7 +20,7 @@ from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from opencpms_contracts import transactions as contract
 from opencpms_contracts.common import IdToken, MeterValue
-from opencpms_db.unit_of_work import ConnectionUnitOfWork, ConnectionUnitOfWorkFactory
+from opencpms_db.unit_of_work import DriverUnitOfWork, DriverUnitOfWorkFactory
 from opencpms_transactions import domain, records, repository
 from opencpms_transactions.clock import Clock
 from opencpms_transactions.errors import TransactionNotFoundError
@@ -28,7 +28,7 @@ from opencpms_transactions.tables import LockedTransaction
 
 log = logging.getLogger(__name__)
 
-# Station messages run on Core connections (ConnectionUnitOfWork); the queries load ORM rows.
+# Station messages run on the driver (DriverUnitOfWork); the queries load ORM rows.
 Sessions = async_sessionmaker[AsyncSession]
 
 RUNNING = contract.TransactionStatus.RUNNING.value
@@ -39,7 +39,7 @@ ENDED = contract.TransactionStatus.ENDED.value
 
 
 async def start_transaction(
-    msg: contract.StartTransaction, *, uow: ConnectionUnitOfWorkFactory, clock: Clock
+    msg: contract.StartTransaction, *, uow: DriverUnitOfWorkFactory, clock: Clock
 ) -> contract.TransactionAccepted:
     async with uow() as work:
         if msg.station_transaction_id is None:
@@ -51,7 +51,7 @@ async def start_transaction(
 
 
 async def _start_16(
-    work: ConnectionUnitOfWork, msg: contract.StartTransaction, now: datetime
+    work: DriverUnitOfWork, msg: contract.StartTransaction, now: datetime
 ) -> contract.TransactionAccepted:
     key = domain.start_key(
         evse_id=msg.evse_id,
@@ -64,7 +64,7 @@ async def _start_16(
     created = await repository.insert_transaction(
         work.connection,
         {**values, "id": transaction_id, "start_key": key},
-        unique_on=["station_id", "start_key"],
+        unique_on=("station_id", "start_key"),
     )
     if created is None:
         existing = await repository.by_start_key(work.connection, msg.station_id, key)
@@ -79,14 +79,14 @@ async def _start_16(
 
 
 async def _start_2(
-    work: ConnectionUnitOfWork,
+    work: DriverUnitOfWork,
     msg: contract.StartTransaction,
     station_transaction_id: str,
     now: datetime,
 ) -> contract.TransactionAccepted:
     values = _new_row(msg, station_transaction_id=station_transaction_id, now=now)
     created = await repository.insert_transaction(
-        work.connection, values, unique_on=["station_id", "station_transaction_id"]
+        work.connection, values, unique_on=("station_id", "station_transaction_id")
     )
     row = await _locked(work, msg.station_id, station_transaction_id)
     assert row is not None  # inserted now, or by the earlier message the insert collided with
@@ -119,7 +119,7 @@ async def _start_2(
 
 
 async def update_transaction(
-    msg: contract.UpdateTransaction, *, uow: ConnectionUnitOfWorkFactory, clock: Clock
+    msg: contract.UpdateTransaction, *, uow: DriverUnitOfWorkFactory, clock: Clock
 ) -> contract.TransactionAccepted:
     now = clock()
     async with uow() as work:
@@ -146,7 +146,7 @@ async def update_transaction(
 
 
 async def end_transaction(
-    msg: contract.EndTransaction, *, uow: ConnectionUnitOfWorkFactory, clock: Clock
+    msg: contract.EndTransaction, *, uow: DriverUnitOfWorkFactory, clock: Clock
 ) -> contract.TransactionAccepted:
     now = clock()
     async with uow() as work:
@@ -176,7 +176,7 @@ async def end_transaction(
 
 
 async def record_meter_values(
-    msg: contract.RecordMeterValues, *, uow: ConnectionUnitOfWorkFactory
+    msg: contract.RecordMeterValues, *, uow: DriverUnitOfWorkFactory
 ) -> contract.MeterValuesRecorded:
     rows = records.sample_rows(
         msg.meter_values,
@@ -249,7 +249,7 @@ def _new_row(
 
 
 async def _existing_or_implicit(
-    work: ConnectionUnitOfWork,
+    work: DriverUnitOfWork,
     msg: contract.UpdateTransaction | contract.EndTransaction,
     *,
     started_at: datetime,
@@ -275,7 +275,7 @@ async def _existing_or_implicit(
             "energy_wh": 0,
             "updated_at": now,
         },
-        unique_on=["station_id", "station_transaction_id"],
+        unique_on=("station_id", "station_transaction_id"),
     )
     row = await _locked(work, msg.station_id, msg.station_transaction_id)
     assert row is not None
@@ -291,14 +291,14 @@ async def _existing_or_implicit(
 
 
 async def _locked(
-    work: ConnectionUnitOfWork, station_id: str, station_transaction_id: str
+    work: DriverUnitOfWork, station_id: str, station_transaction_id: str
 ) -> LockedTransaction | None:
     return await repository.locked_by_station_transaction_id(
         work.connection, station_id, station_transaction_id
     )
 
 
-async def _claim(work: ConnectionUnitOfWork, row: LockedTransaction, seq_no: int | None) -> bool:
+async def _claim(work: DriverUnitOfWork, row: LockedTransaction, seq_no: int | None) -> bool:
     """False when this seqNo of the transaction was applied before (a replayed event)."""
     if seq_no is None:
         return True
@@ -309,7 +309,7 @@ async def _claim(work: ConnectionUnitOfWork, row: LockedTransaction, seq_no: int
 
 
 async def _record_values(
-    work: ConnectionUnitOfWork, row: LockedTransaction, values: list[MeterValue], now: datetime
+    work: DriverUnitOfWork, row: LockedTransaction, values: list[MeterValue], now: datetime
 ) -> int:
     """Stores the samples not stored before and folds them into the row; returns how many."""
     row.updated_at = now

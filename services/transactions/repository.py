@@ -6,11 +6,13 @@ from collections.abc import Sequence
 from datetime import datetime
 from typing import Any, cast
 
+import asyncpg
 from sqlalchemy import Table, bindparam, func, select, update
 from sqlalchemy.dialects.postgresql import insert
-from sqlalchemy.ext.asyncio import AsyncConnection, AsyncSession
+from sqlalchemy.ext.asyncio import AsyncSession
 
 from opencpms_db.array_insert import as_arrays, insert_from_arrays
+from opencpms_db.driver import DriverStatement
 from opencpms_db.paging import fetch_page
 from opencpms_transactions.tables import (
     LockedTransaction,
@@ -34,35 +36,39 @@ SAMPLE_COLUMNS = (
     "unit",
     "value",
 )
-# One statement text for any number of samples, compiled and prepared once; on the table, not
-# the ORM class, whose bulk-insert layer cost more than the statement for rows nobody reads back.
-_INSERT_SAMPLES = (
-    insert_from_arrays(_samples, SAMPLE_COLUMNS).on_conflict_do_nothing().returning(_samples.c.id)
-)
 _seen = cast(Table, SeenSequenceNumber.__table__)
 _transactions = cast(Table, TransactionRecord.__table__)
 
+# The station messages' statements run on the driver (opencpms_db.driver); the queries below
+# load ORM rows.
 
-async def next_transaction_id(connection: AsyncConnection) -> int:
-    return int((await connection.execute(select(transaction_ids.next_value()))).scalar_one())
+_NEXT_ID = DriverStatement(select(transaction_ids.next_value()))
+
+
+async def next_transaction_id(connection: asyncpg.Connection) -> int:
+    return int(await _NEXT_ID.fetchval(connection))
+
+
+_INSERT_UNIQUE_ON = {
+    key: DriverStatement(
+        insert(_transactions)
+        .on_conflict_do_nothing(index_elements=list(key))
+        .returning(_transactions.c.id)
+    )
+    for key in (("station_id", "start_key"), ("station_id", "station_transaction_id"))
+}
 
 
 async def insert_transaction(
-    connection: AsyncConnection, values: dict[str, Any], *, unique_on: list[str]
+    connection: asyncpg.Connection, values: dict[str, Any], *, unique_on: tuple[str, str]
 ) -> int | None:
     """Inserts a transaction; None when one with the same ``unique_on`` key exists (decided by
     the unique constraint, so racing retries create one row)."""
-    result = await connection.execute(
-        insert(_transactions)
-        .on_conflict_do_nothing(index_elements=unique_on)
-        .returning(_transactions.c.id),
-        values,
-    )
-    created: int | None = result.scalar_one_or_none()
+    created: int | None = await _INSERT_UNIQUE_ON[unique_on].fetchval(connection, **values)
     return created
 
 
-_LOCK = (
+_LOCK = DriverStatement(
     select(_transactions)
     .where(
         _transactions.c.station_id == bindparam("station_id"),
@@ -73,54 +79,69 @@ _LOCK = (
 
 
 async def locked_by_station_transaction_id(
-    connection: AsyncConnection, station_id: str, station_transaction_id: str
+    connection: asyncpg.Connection, station_id: str, station_transaction_id: str
 ) -> LockedTransaction | None:
     """The transaction, locked until commit so concurrent messages of one session apply one
     after the other."""
-    result = await connection.execute(
-        _LOCK, {"station_id": station_id, "station_transaction_id": station_transaction_id}
+    row = await _LOCK.fetchrow(
+        connection, station_id=station_id, station_transaction_id=station_transaction_id
     )
-    row = result.mappings().one_or_none()
     return None if row is None else LockedTransaction(**row)
 
 
-async def by_start_key(connection: AsyncConnection, station_id: str, key: str) -> LockedTransaction:
-    query = select(_transactions).where(
-        _transactions.c.station_id == station_id, _transactions.c.start_key == key
+_BY_START_KEY = DriverStatement(
+    select(_transactions).where(
+        _transactions.c.station_id == bindparam("station_id"),
+        _transactions.c.start_key == bindparam("start_key"),
     )
-    return LockedTransaction(**(await connection.execute(query)).mappings().one())
+)
 
 
-# The SET clause follows the parameters given, so one statement serves every set of changes and
-# the values are not walked for its cache key.
-_UPDATE = update(_transactions).where(_transactions.c.id == bindparam("row_id"))
+async def by_start_key(
+    connection: asyncpg.Connection, station_id: str, key: str
+) -> LockedTransaction:
+    row = await _BY_START_KEY.fetchrow(connection, station_id=station_id, start_key=key)
+    assert row is not None, (station_id, key)
+    return LockedTransaction(**row)
 
 
-async def save(connection: AsyncConnection, row: LockedTransaction) -> None:
+# The SET clause follows the parameters given: one compiled form per set of changed columns.
+_UPDATE = DriverStatement(update(_transactions).where(_transactions.c.id == bindparam("row_id")))
+
+
+async def save(connection: asyncpg.Connection, row: LockedTransaction) -> None:
     """Writes what was assigned to ``row`` since it was read, in one UPDATE."""
     if not row.changed:
         return
-    await connection.execute(_UPDATE, {"row_id": row.id, **row.changed})
+    await _UPDATE.fetch(connection, row_id=row.id, **row.changed)
     row.changed.clear()
 
 
-async def claim_seq_no(connection: AsyncConnection, transaction_id: int, seq_no: int) -> bool:
+_CLAIM_SEQ_NO = DriverStatement(
+    insert(_seen)
+    .values(transaction_id=bindparam("transaction_id"), seq_no=bindparam("seq_no"))
+    .on_conflict_do_nothing()
+    .returning(_seen.c.seq_no)
+)
+
+
+async def claim_seq_no(connection: asyncpg.Connection, transaction_id: int, seq_no: int) -> bool:
     """Records a seqNo as applied; False when it already was."""
-    result = await connection.execute(
-        insert(_seen)
-        .values(transaction_id=transaction_id, seq_no=seq_no)
-        .on_conflict_do_nothing()
-        .returning(_seen.c.seq_no)
-    )
-    return result.scalar_one_or_none() is not None
+    claimed = await _CLAIM_SEQ_NO.fetchrow(connection, transaction_id=transaction_id, seq_no=seq_no)
+    return claimed is not None
 
 
-async def insert_samples(connection: AsyncConnection, rows: list[dict[str, Any]]) -> int:
+# One statement text for any number of samples, compiled and prepared once.
+_INSERT_SAMPLES = DriverStatement(
+    insert_from_arrays(_samples, SAMPLE_COLUMNS).on_conflict_do_nothing().returning(_samples.c.id)
+)
+
+
+async def insert_samples(connection: asyncpg.Connection, rows: list[dict[str, Any]]) -> int:
     """Stores samples, skipping any stored before; returns how many were new."""
     if not rows:
         return 0
-    result = await connection.execute(_INSERT_SAMPLES, as_arrays(rows, SAMPLE_COLUMNS))
-    return len(result.all())
+    return len(await _INSERT_SAMPLES.fetch(connection, **as_arrays(rows, SAMPLE_COLUMNS)))
 
 
 async def get(session: AsyncSession, transaction_id: int) -> TransactionRecord | None:

@@ -8,8 +8,8 @@ import uuid
 from datetime import UTC, datetime, timedelta
 from decimal import Decimal
 
+import asyncpg
 import pytest
-from sqlalchemy import event
 
 from opencpms_contracts import transactions as tx
 from opencpms_contracts.common import (
@@ -19,6 +19,7 @@ from opencpms_contracts.common import (
     MeterSample,
     MeterValue,
 )
+from opencpms_db.provision import plain_url
 from opencpms_messaging.rpc_errors import NotFoundError
 
 pytestmark = pytest.mark.integration
@@ -107,18 +108,30 @@ async def test_16_session_from_start_to_end(rpc, events, station_id):
     ]
 
 
-async def test_a_meter_value_writes_the_transaction_row_once(rpc, transactions_service, station_id):
+async def test_a_meter_value_writes_the_transaction_row_once(rpc, database_url, station_id):
     """MeterValues are most of what stations send: each statement is a round trip, so the
-    row's changes go out in one UPDATE, not one per step of the handler."""
+    row's changes go out in one UPDATE, not one per step of the handler. A row trigger counts
+    them in the database, whatever way the service reaches it."""
     started = await call(rpc, tx.START_TRANSACTION, start_16(station_id))
-    statements: list[str] = []
-
-    def executed(_conn, _cursor, statement, *_args) -> None:
-        statements.append(statement)
-
-    engine = transactions_service.engine.sync_engine
-    event.listen(engine, "before_cursor_execute", executed)
+    # Names and the station id are the test's own (DDL takes no parameters).
+    counter = f"count_{uuid.uuid4().hex[:8]}"
+    connection = await asyncpg.connect(plain_url(database_url))
     try:
+        await connection.execute(
+            f"""
+            CREATE TABLE transactions.{counter} (updates int NOT NULL);
+            INSERT INTO transactions.{counter} VALUES (0);
+            CREATE FUNCTION transactions.{counter}() RETURNS trigger LANGUAGE plpgsql AS $$
+            BEGIN
+                IF NEW.station_id = '{station_id}' THEN
+                    UPDATE transactions.{counter} SET updates = updates + 1;
+                END IF;
+                RETURN NEW;
+            END $$;
+            CREATE TRIGGER {counter} AFTER UPDATE ON transactions.transactions
+                FOR EACH ROW EXECUTE FUNCTION transactions.{counter}();
+            """  # noqa: S608
+        )
         update = tx.UpdateTransaction(
             station_id=station_id,
             station_transaction_id=started.station_transaction_id,
@@ -126,10 +139,17 @@ async def test_a_meter_value_writes_the_transaction_row_once(rpc, transactions_s
             meter_values=[energy(10, 4000)],
         )
         assert not (await call(rpc, tx.UPDATE_TRANSACTION, update)).duplicate
+        counted = f"SELECT updates FROM transactions.{counter}"  # noqa: S608
+        assert await connection.fetchval(counted) == 1
     finally:
-        event.remove(engine, "before_cursor_execute", executed)
-    row_updates = [s for s in statements if s.startswith("UPDATE transactions.transactions ")]
-    assert len(row_updates) == 1, row_updates
+        await connection.execute(
+            f"""
+            DROP TRIGGER IF EXISTS {counter} ON transactions.transactions;
+            DROP FUNCTION IF EXISTS transactions.{counter}();
+            DROP TABLE IF EXISTS transactions.{counter};
+            """
+        )
+        await connection.close()
     detail = await call(
         rpc, tx.GET_TRANSACTION, tx.TransactionRef(transaction_id=started.transaction_id)
     )

@@ -1,0 +1,93 @@
+"""Statements run on the asyncpg connection itself, for the paths a station's messages take.
+
+A statement through SQLAlchemy Core on an open connection costs about two and a half times the
+driver's own CPU (``make bench`` prints both), and those paths make five or six per message.
+The statements are still written as Core: :class:`DriverStatement` compiles each once to the
+SQL text and parameter order asyncpg takes, with its columns' bind processing (JSON is encoded
+as SQLAlchemy would). The connection comes from the engine's pool
+(:class:`opencpms_db.unit_of_work.DriverUnitOfWork`), so a service keeps one connection budget.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Mapping, Sequence
+from dataclasses import dataclass
+from typing import Any, cast
+
+import asyncpg
+from sqlalchemy.dialects.postgresql.asyncpg import dialect as asyncpg_dialect
+from sqlalchemy.sql.compiler import SQLCompiler
+from sqlalchemy.sql.expression import ClauseElement
+
+# The engines (opencpms_db.engine) use this dialect's defaults, the JSON serializer included.
+_DIALECT = asyncpg_dialect()  # type: ignore[no-untyped-call]
+
+
+@dataclass(frozen=True)
+class _Compiled:
+    sql: str
+    names: tuple[str, ...]
+    processors: tuple[Callable[[Any], Any] | None, ...]
+
+    def arguments(self, params: Mapping[str, Any]) -> list[Any]:
+        return [
+            params[name] if process is None else process(params[name])
+            for name, process in zip(self.names, self.processors, strict=True)
+        ]
+
+
+class DriverStatement:
+    """A Core statement run on asyncpg. An INSERT or UPDATE without a VALUES/SET clause takes
+    its columns from the parameters given, as SQLAlchemy does: it is compiled once per set of
+    parameter names."""
+
+    def __init__(self, statement: ClauseElement) -> None:
+        self._statement = statement
+        self._compiled: dict[frozenset[str], _Compiled] = {}
+
+    def compiled(self, params: Mapping[str, Any]) -> _Compiled:
+        key = frozenset(params)
+        found = self._compiled.get(key)
+        if found is None:
+            found = self._compiled[key] = self._compile(list(params))
+        return found
+
+    def _compile(self, keys: list[str]) -> _Compiled:
+        compiled = cast(SQLCompiler, self._statement.compile(dialect=_DIALECT, column_keys=keys))
+        names = tuple(compiled.positiontup or ())
+        missing = [name for name in names if name not in keys]
+        if missing:
+            # A value baked into the statement would be sent as the wrong parameter; every value
+            # travels as a named parameter instead.
+            raise ValueError(f"parameters missing for {missing} in: {compiled.string}")
+        processors = tuple(
+            compiled.binds[name].type.dialect_impl(_DIALECT).bind_processor(_DIALECT)
+            for name in names
+        )
+        return _Compiled(compiled.string, names, processors)
+
+    async def fetch(self, connection: asyncpg.Connection, **params: Any) -> list[asyncpg.Record]:
+        compiled = self.compiled(params)
+        return list(await connection.fetch(compiled.sql, *compiled.arguments(params)))
+
+    async def fetchrow(
+        self, connection: asyncpg.Connection, **params: Any
+    ) -> asyncpg.Record | None:
+        compiled = self.compiled(params)
+        row: asyncpg.Record | None = await connection.fetchrow(
+            compiled.sql, *compiled.arguments(params)
+        )
+        return row
+
+    async def fetchval(self, connection: asyncpg.Connection, **params: Any) -> Any:
+        compiled = self.compiled(params)
+        return await connection.fetchval(compiled.sql, *compiled.arguments(params))
+
+    async def executemany(
+        self, connection: asyncpg.Connection, rows: Sequence[Mapping[str, Any]]
+    ) -> None:
+        """One statement for rows that share their keys, pipelined by the driver."""
+        if not rows:
+            return
+        compiled = self.compiled(rows[0])
+        await connection.executemany(compiled.sql, [compiled.arguments(row) for row in rows])

@@ -1,0 +1,130 @@
+"""Statements on the driver and their unit of work, against the real PostgreSQL: what commits
+is there with its outbox rows, what does not is gone, and every connection goes back to the
+pool outside a transaction, including after a failed statement or a dead connection."""
+
+from __future__ import annotations
+
+import uuid
+from collections.abc import AsyncIterator
+
+import asyncpg
+import pytest
+from sqlalchemy import JSON, Column, Integer, MetaData, String, Table, bindparam, insert, select
+from sqlalchemy import text as sql_text
+from sqlalchemy.ext.asyncio import AsyncEngine
+
+from opencpms_contracts.base import Event
+from opencpms_db.driver import DriverStatement
+from opencpms_db.engine import create_engine
+from opencpms_db.outbox import outbox_table
+from opencpms_db.unit_of_work import DriverUnitOfWork
+
+pytestmark = pytest.mark.integration
+
+SCHEMA = f"driver_test_{uuid.uuid4().hex[:8]}"
+metadata = MetaData(schema=SCHEMA)
+notes = Table(
+    "notes",
+    metadata,
+    Column("id", Integer, primary_key=True, autoincrement=True),
+    Column("name", String(5), nullable=False),
+    Column("extra", JSON),
+)
+outbox = outbox_table(metadata)
+
+INSERT = DriverStatement(insert(notes).returning(notes.c.id))
+BY_NAME = DriverStatement(select(notes).where(notes.c.name == bindparam("name")))
+
+
+class NoteAdded(Event):
+    event_type = "note.added"
+    name: str
+
+
+@pytest.fixture
+async def engine(database_url: str) -> AsyncIterator[AsyncEngine]:
+    engine = create_engine(database_url, pool_size=1)
+    async with engine.begin() as conn:
+        await conn.execute(sql_text(f"CREATE SCHEMA {SCHEMA}"))
+        await conn.run_sync(metadata.create_all)
+    yield engine
+    async with engine.begin() as conn:
+        await conn.execute(sql_text(f"DROP SCHEMA {SCHEMA} CASCADE"))
+    await engine.dispose()
+
+
+async def names(engine: AsyncEngine) -> list[str]:
+    async with engine.connect() as conn:
+        return list((await conn.execute(select(notes.c.name).order_by(notes.c.id))).scalars())
+
+
+async def outbox_types(engine: AsyncEngine) -> list[str]:
+    async with engine.connect() as conn:
+        return list((await conn.execute(select(outbox.c.event_type))).scalars())
+
+
+async def test_a_committed_unit_writes_its_rows_and_its_events(engine: AsyncEngine) -> None:
+    async with DriverUnitOfWork(engine, outbox) as work:
+        # The columns follow the parameters: with and without ``extra``, one compiled form each.
+        await INSERT.fetchval(work.connection, name="a", extra={"k": [1, "x"]})
+        await INSERT.fetchval(work.connection, name="b")
+        work.emit(NoteAdded(name="a"), subject="a")
+        work.emit(NoteAdded(name="b"), subject="b")
+        await work.commit()
+    assert await names(engine) == ["a", "b"]
+    assert await outbox_types(engine) == ["opencpms.note.added.v1"] * 2
+    async with DriverUnitOfWork(engine, outbox) as work:
+        found = await BY_NAME.fetchrow(work.connection, name="a")
+    assert found is not None
+    assert found["extra"] == {"k": [1, "x"]}
+
+
+async def test_a_unit_left_uncommitted_leaves_nothing(engine: AsyncEngine) -> None:
+    async def failing_handler() -> None:
+        async with DriverUnitOfWork(engine, outbox) as work:
+            await INSERT.fetchval(work.connection, name="a")
+            work.emit(NoteAdded(name="a"), subject="a")
+            raise RuntimeError("handler failed")
+
+    with pytest.raises(RuntimeError, match="handler failed"):
+        await failing_handler()
+    assert await names(engine) == []
+    assert await outbox_types(engine) == []
+
+
+async def test_after_a_failed_statement_the_pooled_connection_serves_the_next_unit(
+    engine: AsyncEngine,
+) -> None:
+    async def too_long() -> None:
+        async with DriverUnitOfWork(engine, outbox) as work:
+            await INSERT.fetchval(work.connection, name="much too long")
+
+    with pytest.raises(asyncpg.StringDataRightTruncationError):
+        await too_long()
+    # The pool holds one connection: this unit gets the one that failed, out of its transaction.
+    async with DriverUnitOfWork(engine, outbox) as work:
+        assert work.connection.is_in_transaction()
+        await INSERT.fetchval(work.connection, name="c")
+        await work.commit()
+        assert not work.connection.is_in_transaction()
+    assert await names(engine) == ["c"]
+
+
+async def test_a_connection_that_died_is_replaced(engine: AsyncEngine) -> None:
+    async def on_a_dead_connection() -> None:
+        async with DriverUnitOfWork(engine, outbox) as work:
+            work.connection.terminate()
+            await INSERT.fetchval(work.connection, name="a")
+
+    with pytest.raises(asyncpg.InterfaceError, match="closed"):
+        await on_a_dead_connection()
+    async with DriverUnitOfWork(engine, outbox) as work:
+        await INSERT.fetchval(work.connection, name="d")
+        await work.commit()
+    assert await names(engine) == ["d"]
+
+
+def test_a_value_baked_into_the_statement_is_refused() -> None:
+    baked = DriverStatement(select(notes).where(notes.c.name == "a"))
+    with pytest.raises(ValueError, match="parameters missing"):
+        baked.compiled({})
