@@ -36,12 +36,18 @@ class _Compiled:
         ]
 
 
-class DriverStatement:
-    """A Core statement run on asyncpg. An INSERT or UPDATE without a VALUES/SET clause takes
-    its columns from the parameters given, as SQLAlchemy does: it is compiled once per set of
-    parameter names."""
+StatementBuilder = Callable[[tuple[str, ...]], ClauseElement]
 
-    def __init__(self, statement: ClauseElement) -> None:
+
+class DriverStatement:
+    """A Core statement run on asyncpg, compiled once per set of parameter names.
+
+    An INSERT or UPDATE without a VALUES/SET clause takes its columns from the parameters
+    given, as SQLAlchemy does. A statement whose shape depends on them in other ways (an
+    upsert's SET clause) is given as a builder instead: it gets the names, sorted, and is
+    called once per set of names."""
+
+    def __init__(self, statement: ClauseElement | StatementBuilder) -> None:
         self._statement = statement
         self._compiled: dict[frozenset[str], _Compiled] = {}
 
@@ -53,7 +59,10 @@ class DriverStatement:
         return found
 
     def _compile(self, keys: list[str]) -> _Compiled:
-        compiled = cast(SQLCompiler, self._statement.compile(dialect=_DIALECT, column_keys=keys))
+        statement = self._statement
+        if not isinstance(statement, ClauseElement):
+            statement = statement(tuple(sorted(keys)))
+        compiled = cast(SQLCompiler, statement.compile(dialect=_DIALECT, column_keys=keys))
         names = tuple(compiled.positiontup or ())
         missing = [name for name in names if name not in keys]
         if missing:
@@ -82,6 +91,10 @@ class DriverStatement:
     async def fetchval(self, connection: asyncpg.Connection, **params: Any) -> Any:
         compiled = self.compiled(params)
         return await connection.fetchval(compiled.sql, *compiled.arguments(params))
+
+    async def execute(self, connection: asyncpg.Connection, **params: Any) -> None:
+        compiled = self.compiled(params)
+        await connection.execute(compiled.sql, *compiled.arguments(params))
 
     async def executemany(
         self, connection: asyncpg.Connection, rows: Sequence[Mapping[str, Any]]

@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import uuid
 from collections.abc import AsyncIterator
+from typing import Any
 
 import asyncpg
 import pytest
@@ -128,3 +129,20 @@ def test_a_value_baked_into_the_statement_is_refused() -> None:
     baked = DriverStatement(select(notes).where(notes.c.name == "a"))
     with pytest.raises(ValueError, match="parameters missing"):
         baked.compiled({})
+
+
+def test_a_builder_gets_the_parameter_names_once_per_set() -> None:
+    built: list[tuple[str, ...]] = []
+
+    def build(names: tuple[str, ...]) -> Any:
+        built.append(names)
+        return insert(notes).values({name: bindparam(name) for name in names})
+
+    statement = DriverStatement(build)
+    first = statement.compiled({"name": "a", "extra": None})
+    again = statement.compiled({"extra": 1, "name": "b"})
+    other = statement.compiled({"name": "c"})
+    assert built == [("extra", "name"), ("name",)]
+    assert first is again
+    assert first.names == ("name", "extra")
+    assert other.arguments({"name": "c"}) == ["c"]
