@@ -123,10 +123,10 @@ async def update_transaction(
 ) -> contract.TransactionAccepted:
     now = clock()
     async with uow() as work:
-        row = await _existing_or_implicit(
+        row, claimed = await _existing_or_implicit(
             work, msg, started_at=_earliest(msg.meter_values, msg.timestamp), now=now
         )
-        if not await _claim(work, row, msg.seq_no):
+        if not claimed:
             return _accepted(row, duplicate=True)
         if msg.id_token is not None and row.id_token is None:
             _set_token(row, msg.id_token)
@@ -150,10 +150,10 @@ async def end_transaction(
 ) -> contract.TransactionAccepted:
     now = clock()
     async with uow() as work:
-        row = await _existing_or_implicit(
+        row, claimed = await _existing_or_implicit(
             work, msg, started_at=_earliest(msg.meter_values, msg.ended_at), now=now
         )
-        if not await _claim(work, row, msg.seq_no):
+        if not claimed:
             return _accepted(row, duplicate=True)
         await _record_values(work, row, msg.meter_values, now)
         if row.status == ENDED:
@@ -254,12 +254,13 @@ async def _existing_or_implicit(
     *,
     started_at: datetime,
     now: datetime,
-) -> LockedTransaction:
-    """The transaction a later message refers to, created if its start never arrived: a
-    session's energy must not be lost because one message was."""
-    row = await _locked(work, msg.station_id, msg.station_transaction_id)
-    if row is not None:
-        return row
+) -> tuple[LockedTransaction, bool]:
+    """The transaction a later message refers to, created if its start never arrived (a
+    session's energy must not be lost because one message was), and whether the message's
+    seqNo was new: False for a replayed event."""
+    found = await _locked_claiming(work, msg.station_id, msg.station_transaction_id, msg.seq_no)
+    if found is not None:
+        return found
     created = await repository.insert_transaction(
         work.connection,
         {
@@ -287,7 +288,22 @@ async def _existing_or_implicit(
             msg.station_transaction_id,
         )
         work.emit(records.started_event(row), subject=row.station_id)
-    return row
+    return row, await _claim(work, row, msg.seq_no)
+
+
+async def _locked_claiming(
+    work: DriverUnitOfWork, station_id: str, station_transaction_id: str, seq_no: int | None
+) -> tuple[LockedTransaction, bool] | None:
+    """The locked row and whether ``seq_no`` was new, claimed in the same round trip."""
+    if seq_no is None:
+        row = await _locked(work, station_id, station_transaction_id)
+        return None if row is None else (row, True)
+    found = await repository.locked_and_claimed(
+        work.connection, station_id, station_transaction_id, seq_no
+    )
+    if found is not None and not found[1]:
+        _log_replay(found[0], seq_no)
+    return found
 
 
 async def _locked(
@@ -304,8 +320,12 @@ async def _claim(work: DriverUnitOfWork, row: LockedTransaction, seq_no: int | N
         return True
     claimed = await repository.claim_seq_no(work.connection, row.id, seq_no)
     if not claimed:
-        log.info("%s replayed seqNo %d of %s", row.station_id, seq_no, row.station_transaction_id)
+        _log_replay(row, seq_no)
     return claimed
+
+
+def _log_replay(row: LockedTransaction, seq_no: int) -> None:
+    log.info("%s replayed seqNo %d of %s", row.station_id, seq_no, row.station_transaction_id)
 
 
 async def _record_values(

@@ -7,7 +7,7 @@ from datetime import datetime
 from typing import Any, cast
 
 import asyncpg
-from sqlalchemy import Table, bindparam, func, select, update
+from sqlalchemy import Table, bindparam, exists, func, select, update
 from sqlalchemy.dialects.postgresql import insert
 from sqlalchemy.ext.asyncio import AsyncSession
 
@@ -68,7 +68,7 @@ async def insert_transaction(
     return created
 
 
-_LOCK = DriverStatement(
+_LOCK_QUERY = (
     select(_transactions)
     .where(
         _transactions.c.station_id == bindparam("station_id"),
@@ -76,6 +76,7 @@ _LOCK = DriverStatement(
     )
     .with_for_update()
 )
+_LOCK = DriverStatement(_LOCK_QUERY)
 
 
 async def locked_by_station_transaction_id(
@@ -129,6 +130,46 @@ async def claim_seq_no(connection: asyncpg.Connection, transaction_id: int, seq_
     """Records a seqNo as applied; False when it already was."""
     claimed = await _CLAIM_SEQ_NO.fetchrow(connection, transaction_id=transaction_id, seq_no=seq_no)
     return claimed is not None
+
+
+def _lock_and_claim() -> DriverStatement:
+    # The claim reads the locked row, so it runs after the lock is held: a concurrent message of
+    # the same transaction waits on the lock, then finds this seqNo taken.
+    locked = _LOCK_QUERY.cte("locked")
+    claimed = (
+        insert(_seen)
+        .from_select(
+            ["transaction_id", "seq_no"],
+            select(locked.c.id, bindparam("seq_no", type_=_seen.c.seq_no.type)),
+        )
+        .on_conflict_do_nothing()
+        .returning(_seen.c.seq_no)
+        .cte("claimed")
+    )
+    was_claimed = exists(select(claimed.c.seq_no)).label(_CLAIMED)
+    return DriverStatement(select(locked, was_claimed))
+
+
+_CLAIMED = "seq_no_claimed"
+_LOCK_AND_CLAIM = _lock_and_claim()
+
+
+async def locked_and_claimed(
+    connection: asyncpg.Connection, station_id: str, station_transaction_id: str, seq_no: int
+) -> tuple[LockedTransaction, bool] | None:
+    """:func:`locked_by_station_transaction_id` and :func:`claim_seq_no` in one round trip:
+    the row locked, and False beside it when ``seq_no`` was applied before."""
+    row = await _LOCK_AND_CLAIM.fetchrow(
+        connection,
+        station_id=station_id,
+        station_transaction_id=station_transaction_id,
+        seq_no=seq_no,
+    )
+    if row is None:
+        return None
+    values = dict(row)
+    claimed = bool(values.pop(_CLAIMED))
+    return LockedTransaction(**values), claimed
 
 
 # One statement text for any number of samples, compiled and prepared once.

@@ -208,6 +208,28 @@ async def test_replayed_seq_no_changes_nothing(rpc, events, station_id):
     assert events.of(station_id) == ["transaction.started", "transaction.updated"]
 
 
+async def test_a_seq_no_sent_twice_at_once_applies_once(rpc, events, station_id):
+    """The lock and the seqNo claim are one statement: a copy racing its original waits on the
+    row's lock, then finds the seqNo taken."""
+    tx_id = str(uuid.uuid4())
+    await call(
+        rpc,
+        tx.START_TRANSACTION,
+        start_16(station_id, station_transaction_id=tx_id, seq_no=0, meter_start_wh=500),
+    )
+    update = tx.UpdateTransaction(
+        station_id=station_id,
+        station_transaction_id=tx_id,
+        seq_no=1,
+        timestamp=T0 + timedelta(minutes=5),
+        meter_values=[energy(5, 2500)],
+    )
+    answers = await asyncio.gather(*(call(rpc, tx.UPDATE_TRANSACTION, update) for _ in range(8)))
+    assert sorted(answer.duplicate for answer in answers) == [False] + [True] * 7
+    await barrier(rpc, events)
+    assert events.of(station_id) == ["transaction.started", "transaction.updated"]
+
+
 async def test_ended_is_published_once_however_often_the_end_arrives(rpc, events, station_id):
     tx_id = str(uuid.uuid4())
     await call(
