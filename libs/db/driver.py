@@ -10,12 +10,15 @@ as SQLAlchemy would). The connection comes from the engine's pool
 
 from __future__ import annotations
 
-from collections.abc import Callable, Mapping, Sequence
+import contextlib
+from collections.abc import AsyncIterator, Callable, Mapping, Sequence
+from contextlib import AbstractAsyncContextManager
 from dataclasses import dataclass
 from typing import Any, cast
 
 import asyncpg
 from sqlalchemy.dialects.postgresql.asyncpg import dialect as asyncpg_dialect
+from sqlalchemy.ext.asyncio import AsyncEngine
 from sqlalchemy.sql.compiler import SQLCompiler
 from sqlalchemy.sql.expression import ClauseElement
 
@@ -104,3 +107,25 @@ class DriverStatement:
             return
         compiled = self.compiled(rows[0])
         await connection.executemany(compiled.sql, [compiled.arguments(row) for row in rows])
+
+
+DriverReads = Callable[[], AbstractAsyncContextManager[asyncpg.Connection]]
+
+
+def driver_reads(engine: AsyncEngine) -> DriverReads:
+    """Pooled connections for lookups on the hot path (``async with reads() as connection``),
+    outside any transaction: a lookup is one round trip, not BEGIN, SELECT and ROLLBACK.
+    Nothing is written through them; writes use a unit of work."""
+
+    @contextlib.asynccontextmanager
+    async def read() -> AsyncIterator[asyncpg.Connection]:
+        async with engine.connect() as pooled:
+            connection: asyncpg.Connection = (await pooled.get_raw_connection()).driver_connection
+            try:
+                yield connection
+            finally:
+                # SQLAlchemy never ran a statement on it, so it would not notice the loss.
+                if connection.is_closed():
+                    await pooled.invalidate()
+
+    return read

@@ -2,10 +2,7 @@
 
 from __future__ import annotations
 
-from collections.abc import Callable
-
 from sqlalchemy.ext.asyncio import (
-    AsyncConnection,
     AsyncEngine,
     AsyncSession,
     async_sessionmaker,
@@ -34,15 +31,3 @@ def create_engine(url: str, *, pool_size: int = 10, echo: bool = False) -> Async
 
 def session_factory(engine: AsyncEngine) -> async_sessionmaker[AsyncSession]:
     return async_sessionmaker(engine, expire_on_commit=False)
-
-
-ReadConnections = Callable[[], AsyncConnection]
-
-
-def read_connections(engine: AsyncEngine) -> ReadConnections:
-    """Connections for lookups on the hot path (``async with reads() as connection``): Core and
-    autocommit, so a read is one round trip instead of BEGIN, SELECT and ROLLBACK, at about
-    half the CPU of an ORM session (``make bench`` prints both). Nothing is written through
-    them; writes use a unit of work."""
-    autocommit = engine.execution_options(isolation_level="AUTOCOMMIT")
-    return autocommit.connect

@@ -1,8 +1,8 @@
 """Use cases of the authorization service, one function per RPC operation.
 
 Each takes the request and keyword-only dependencies (``uow`` a unit-of-work factory,
-``station_work`` one on a Core connection for what stations send, ``reads`` autocommit Core
-connections for single lookups, ``passwords``, ``policy``, ``clock``) bound by the composition
+``station_work`` one on the driver for what stations send, ``reads`` driver connections outside
+a transaction for single lookups, ``passwords``, ``policy``, ``clock``) bound by the composition
 root; ``HANDLERS`` routes every operation of the service, including the
 registry ones of ``registry_handlers``.
 """
@@ -21,8 +21,8 @@ from opencpms_authorization.passwords import StationPasswords
 from opencpms_contracts import authorization as contract
 from opencpms_contracts.common import AuthorizationStatus, IdTokenInfo, RegistrationStatus
 from opencpms_contracts.stations import StationBooted
-from opencpms_db.engine import ReadConnections
-from opencpms_db.unit_of_work import ConnectionUnitOfWorkFactory, UnitOfWorkFactory
+from opencpms_db.driver import DriverReads
+from opencpms_db.unit_of_work import DriverUnitOfWorkFactory, UnitOfWorkFactory
 
 
 @dataclass(frozen=True)
@@ -37,7 +37,7 @@ class BootPolicy:
 async def authenticate_station(
     msg: contract.AuthenticateStation,
     *,
-    reads: ReadConnections,
+    reads: DriverReads,
     uow: UnitOfWorkFactory,
     passwords: StationPasswords,
 ) -> contract.StationAuthentication:
@@ -64,7 +64,7 @@ async def authenticate_station(
 
 
 async def boot_station(
-    msg: contract.BootStation, *, station_work: ConnectionUnitOfWorkFactory, policy: BootPolicy
+    msg: contract.BootStation, *, station_work: DriverUnitOfWorkFactory, policy: BootPolicy
 ) -> contract.BootDecision:
     async with station_work() as work:
         stored = await repository.record_boot(work.connection, msg)
@@ -93,7 +93,7 @@ async def boot_station(
 
 
 async def authorize(
-    msg: contract.AuthorizeIdToken, *, reads: ReadConnections, clock: Clock
+    msg: contract.AuthorizeIdToken, *, reads: DriverReads, clock: Clock
 ) -> IdTokenInfo:
     async with reads() as connection:
         token = await repository.token_standing(connection, msg.id_token.value)

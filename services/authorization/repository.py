@@ -3,15 +3,18 @@
 from __future__ import annotations
 
 from collections.abc import Sequence
+from dataclasses import dataclass
 from datetime import datetime
 from typing import cast
 
-from sqlalchemy import Row, Table, select, update
+import asyncpg
+from sqlalchemy import Table, bindparam, select, update
 from sqlalchemy.dialects.postgresql import insert
-from sqlalchemy.ext.asyncio import AsyncConnection, AsyncSession
+from sqlalchemy.ext.asyncio import AsyncSession
 
 from opencpms_authorization.tables import IdToken, Station
 from opencpms_contracts.authorization import BootStation
+from opencpms_db.driver import DriverStatement
 from opencpms_db.paging import fetch_page
 
 
@@ -24,38 +27,59 @@ async def get_station(
     return (await session.execute(query)).scalar_one_or_none()
 
 
-async def record_boot(connection: AsyncConnection, boot: BootStation) -> str | None:
+_stations = cast(Table, Station.__table__)
+_BOOT_COLUMNS = (
+    "ocpp_version",
+    "vendor",
+    "model",
+    "serial_number",
+    "firmware_version",
+    "modem_iccid",
+    "modem_imsi",
+    "meter_type",
+    "meter_serial_number",
+    "last_boot_at",
+    "last_boot_reason",
+)
+# What stations send runs on the driver (opencpms_db.driver); the registry operations below
+# keep the ORM. One statement records the boot and takes the row lock.
+_RECORD_BOOT = DriverStatement(
+    update(_stations)
+    .where(_stations.c.station_id == bindparam("booting_station_id"))
+    .values({name: bindparam(name) for name in _BOOT_COLUMNS})
+    .returning(_stations.c.registration_status)
+)
+
+
+async def record_boot(connection: asyncpg.Connection, boot: BootStation) -> str | None:
     """Stores what a station told about itself at boot; its registration status, or None if
-    the station is not registered. One statement, which also takes the row lock."""
+    the station is not registered."""
     identity = boot.identity
-    # On the table, not the mapped class: the ORM's bookkeeping for an UPDATE of a row it has
-    # not loaded costs more than the statement.
-    stations = cast(Table, Station.__table__)
-    result = await connection.execute(
-        update(stations)
-        .where(stations.c.station_id == boot.station_id)
-        .values(
-            ocpp_version=boot.ocpp_version,
-            vendor=identity.vendor,
-            model=identity.model,
-            serial_number=identity.serial_number,
-            firmware_version=identity.firmware_version,
-            modem_iccid=identity.modem_iccid,
-            modem_imsi=identity.modem_imsi,
-            meter_type=identity.meter_type,
-            meter_serial_number=identity.meter_serial_number,
-            last_boot_at=boot.booted_at,
-            last_boot_reason=boot.reason,
-        )
-        .returning(stations.c.registration_status)
+    status: str | None = await _RECORD_BOOT.fetchval(
+        connection,
+        booting_station_id=boot.station_id,
+        ocpp_version=boot.ocpp_version,
+        vendor=identity.vendor,
+        model=identity.model,
+        serial_number=identity.serial_number,
+        firmware_version=identity.firmware_version,
+        modem_iccid=identity.modem_iccid,
+        modem_imsi=identity.modem_imsi,
+        meter_type=identity.meter_type,
+        meter_serial_number=identity.meter_serial_number,
+        last_boot_at=boot.booted_at,
+        last_boot_reason=boot.reason,
     )
-    status: str | None = result.scalar_one_or_none()
     return status
 
 
-async def get_password_hash(connection: AsyncConnection, station_id: str) -> str | None:
-    query = select(Station.password_hash).where(Station.station_id == station_id)
-    stored: str | None = (await connection.execute(query)).scalar_one_or_none()
+_PASSWORD_HASH = DriverStatement(
+    select(_stations.c.password_hash).where(_stations.c.station_id == bindparam("station_id"))
+)
+
+
+async def get_password_hash(connection: asyncpg.Connection, station_id: str) -> str | None:
+    stored: str | None = await _PASSWORD_HASH.fetchval(connection, station_id=station_id)
     return stored
 
 
@@ -89,15 +113,28 @@ async def list_stations(
     return await fetch_page(session, query.order_by(Station.station_id), limit=limit, offset=offset)
 
 
-async def token_standing(
-    connection: AsyncConnection, value: str
-) -> Row[str, datetime | None, str | None] | None:
-    """What deciding on ``value`` needs (``status``, ``expires_at``, ``group_id``), or None for
-    an unknown token: columns, not an ORM object, for the lookup every charging session makes."""
-    query = select(IdToken.status, IdToken.expires_at, IdToken.group_id).where(
-        IdToken.value == value
+_tokens = cast(Table, IdToken.__table__)
+_TOKEN_STANDING = DriverStatement(
+    select(_tokens.c.status, _tokens.c.expires_at, _tokens.c.group_id).where(
+        _tokens.c.value == bindparam("value")
     )
-    return (await connection.execute(query)).one_or_none()
+)
+
+
+@dataclass(frozen=True)
+class TokenStanding:
+    """What deciding on a token needs: columns, not an ORM object, for the lookup every
+    charging session makes."""
+
+    status: str
+    expires_at: datetime | None
+    group_id: str | None
+
+
+async def token_standing(connection: asyncpg.Connection, value: str) -> TokenStanding | None:
+    """None for an unknown token."""
+    row = await _TOKEN_STANDING.fetchrow(connection, value=value)
+    return None if row is None else TokenStanding(**row)
 
 
 async def get_id_token(

@@ -15,7 +15,7 @@ from sqlalchemy import text as sql_text
 from sqlalchemy.ext.asyncio import AsyncEngine
 
 from opencpms_contracts.base import Event
-from opencpms_db.driver import DriverStatement
+from opencpms_db.driver import DriverStatement, driver_reads
 from opencpms_db.engine import create_engine
 from opencpms_db.outbox import outbox_table
 from opencpms_db.unit_of_work import DriverUnitOfWork
@@ -123,6 +123,23 @@ async def test_a_connection_that_died_is_replaced(engine: AsyncEngine) -> None:
         await INSERT.fetchval(work.connection, name="d")
         await work.commit()
     assert await names(engine) == ["d"]
+
+
+async def test_a_read_outside_a_transaction_sees_commits_and_survives_a_dead_connection(
+    engine: AsyncEngine,
+) -> None:
+    reads = driver_reads(engine)
+    async with DriverUnitOfWork(engine, outbox) as work:
+        await INSERT.fetchval(work.connection, name="e")
+        await work.commit()
+    async with reads() as connection:
+        assert not connection.is_in_transaction()
+        found = await BY_NAME.fetchrow(connection, name="e")
+        assert found is not None
+        connection.terminate()
+    # The pool's one connection died: the next read gets a new one.
+    async with reads() as connection:
+        assert await BY_NAME.fetchrow(connection, name="e") is not None
 
 
 def test_a_value_baked_into_the_statement_is_refused() -> None:
