@@ -18,6 +18,7 @@ from typing import Any, cast
 
 import asyncpg
 from sqlalchemy.dialects.postgresql.asyncpg import dialect as asyncpg_dialect
+from sqlalchemy.exc import InvalidRequestError
 from sqlalchemy.ext.asyncio import AsyncEngine
 from sqlalchemy.sql.compiler import SQLCompiler
 from sqlalchemy.sql.expression import ClauseElement
@@ -31,8 +32,12 @@ class _Compiled:
     sql: str
     names: tuple[str, ...]
     processors: tuple[Callable[[Any], Any] | None, ...]
+    # Values written into the statement itself (``.limit(1)``), sent as parameters too.
+    constants: Mapping[str, Any]
 
     def arguments(self, params: Mapping[str, Any]) -> list[Any]:
+        if self.constants:
+            params = {**self.constants, **params}
         return [
             params[name] if process is None else process(params[name])
             for name, process in zip(self.names, self.processors, strict=True)
@@ -67,16 +72,19 @@ class DriverStatement:
             statement = statement(tuple(sorted(keys)))
         compiled = cast(SQLCompiler, statement.compile(dialect=_DIALECT, column_keys=keys))
         names = tuple(compiled.positiontup or ())
-        missing = [name for name in names if name not in keys]
-        if missing:
-            # A value baked into the statement would be sent as the wrong parameter; every value
-            # travels as a named parameter instead.
-            raise ValueError(f"parameters missing for {missing} in: {compiled.string}")
+        given = set(keys)
+        try:
+            # The given names as placeholders: what comes back besides is written into the
+            # statement; a required parameter left out raises.
+            values = compiled.construct_params(dict.fromkeys(keys))
+        except InvalidRequestError as exc:
+            raise ValueError(f"{exc} in: {compiled.string}") from exc
+        constants = {name: value for name, value in values.items() if name not in given}
         processors = tuple(
             compiled.binds[name].type.dialect_impl(_DIALECT).bind_processor(_DIALECT)
             for name in names
         )
-        return _Compiled(compiled.string, names, processors)
+        return _Compiled(compiled.string, names, processors, constants)
 
     async def fetch(self, connection: asyncpg.Connection, **params: Any) -> list[asyncpg.Record]:
         compiled = self.compiled(params)

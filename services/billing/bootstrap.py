@@ -24,7 +24,7 @@ from opencpms_billing.settings import Settings
 from opencpms_billing.tables import outbox
 from opencpms_contracts.billing import SetTariff
 from opencpms_db.engine import create_engine, session_factory
-from opencpms_db.unit_of_work import UnitOfWork
+from opencpms_db.unit_of_work import DriverUnitOfWork, UnitOfWork
 from opencpms_messaging.broker import Broker
 from opencpms_messaging.outbox_relay import OutboxRelay
 
@@ -81,7 +81,10 @@ async def build(
     def uow() -> UnitOfWork:
         return UnitOfWork(sessions, outbox, on_commit=relay.wake)
 
-    dependencies: dict[str, object] = {"uow": uow, "clock": clock}
+    def pricing_work() -> DriverUnitOfWork:
+        return DriverUnitOfWork(engine, outbox, on_commit=relay.wake)
+
+    dependencies: dict[str, object] = {"uow": uow, "pricing_work": pricing_work, "clock": clock}
     # Before any session is priced, so there always is a tariff in force.
     if await seed_default_tariff(default_tariff(settings), uow=uow, clock=clock):
         log.info("seeded the default tariff from the settings")

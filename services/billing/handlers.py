@@ -1,7 +1,8 @@
 """Use cases of the billing service: pricing finished sessions and the RPC operations.
 
-Each takes the message and keyword-only dependencies (``uow`` a unit-of-work factory, ``clock``)
-bound by the composition root; ``HANDLERS`` routes every RPC operation of the service.
+Each takes the message and keyword-only dependencies (``uow`` a unit-of-work factory,
+``pricing_work`` one on the driver for the session every charging session ends with,
+``clock``) bound by the composition root; ``HANDLERS`` routes every RPC operation of the service.
 """
 
 from __future__ import annotations
@@ -25,7 +26,7 @@ from opencpms_billing.errors import (
 from opencpms_billing.records import cdr_from_row, cdr_values, tariff_from_row
 from opencpms_contracts import billing as contract
 from opencpms_contracts.transactions import TransactionEnded
-from opencpms_db.unit_of_work import UnitOfWorkFactory
+from opencpms_db.unit_of_work import DriverUnitOfWorkFactory, UnitOfWorkFactory
 
 log = logging.getLogger(__name__)
 
@@ -41,7 +42,7 @@ async def price_transaction(
     msg: TransactionEnded,
     source_event_id: str | None = None,
     *,
-    uow: UnitOfWorkFactory,
+    pricing_work: DriverUnitOfWorkFactory,
     clock: Clock,
 ) -> contract.Cdr | None:
     """Prices a finished session, stores its CDR and emits ``cdr.created`` in one transaction.
@@ -51,13 +52,13 @@ async def price_transaction(
     :class:`domain.UnpriceableSessionError` for data that can never be priced; database errors
     propagate, so the message is redelivered.
     """
-    async with uow() as work:
-        row = await repository.tariff_in_force(work.session, DEFAULT_TARIFF_ID, at=msg.ended_at)
+    async with pricing_work() as work:
+        row = await repository.tariff_in_force(work.connection, DEFAULT_TARIFF_ID, at=msg.ended_at)
         if row is None:
             raise TariffMissingError(DEFAULT_TARIFF_ID, msg.ended_at)
         cdr = _build_cdr(msg, tariff=tariff_from_row(row), created_at=clock())
         stored = await repository.insert_cdr(
-            work.session, cdr_values(cdr, source_event_id=source_event_id)
+            work.connection, cdr_values(cdr, source_event_id=source_event_id)
         )
         if not stored:
             log.info("transaction %s already has a CDR", msg.transaction_id)

@@ -6,11 +6,13 @@ from collections.abc import Sequence
 from datetime import datetime
 from typing import cast
 
-from sqlalchemy import Table, select
+import asyncpg
+from sqlalchemy import Table, bindparam, select
 from sqlalchemy.dialects.postgresql import insert
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from opencpms_billing.tables import CdrRecord, TariffVersion
+from opencpms_db.driver import DriverStatement
 from opencpms_db.paging import fetch_page
 
 # -- tariffs ----------------------------------------------------------------------------------
@@ -27,17 +29,23 @@ async def current_tariff(session: AsyncSession, tariff_id: str) -> TariffVersion
     return (await session.execute(query)).scalar_one_or_none()
 
 
+_tariffs = cast(Table, TariffVersion.__table__)
+# Pricing a finished session runs on the driver (opencpms_db.driver); tariff changes and the
+# queries keep the ORM.
+_TARIFF_IN_FORCE = DriverStatement(
+    select(_tariffs)
+    .where(_tariffs.c.tariff_id == bindparam("tariff_id"), _tariffs.c.valid_from <= bindparam("at"))
+    .order_by(_tariffs.c.valid_from.desc(), _tariffs.c.id.desc())
+    .limit(1)
+)
+
+
 async def tariff_in_force(
-    session: AsyncSession, tariff_id: str, *, at: datetime
+    connection: asyncpg.Connection, tariff_id: str, *, at: datetime
 ) -> TariffVersion | None:
-    """The version of ``tariff_id`` that applied at ``at``."""
-    query = (
-        select(TariffVersion)
-        .where(TariffVersion.tariff_id == tariff_id, TariffVersion.valid_from <= at)
-        .order_by(TariffVersion.valid_from.desc(), TariffVersion.id.desc())
-        .limit(1)
-    )
-    return (await session.execute(query)).scalar_one_or_none()
+    """The version of ``tariff_id`` that applied at ``at``, detached from any session."""
+    row = await _TARIFF_IN_FORCE.fetchrow(connection, tariff_id=tariff_id, at=at)
+    return None if row is None else TariffVersion(**row)
 
 
 async def seed_tariff(session: AsyncSession, values: dict[str, object]) -> bool:
@@ -69,20 +77,17 @@ async def add_tariff_version(session: AsyncSession, values: dict[str, object]) -
 
 
 _cdrs = cast(Table, CdrRecord.__table__)
-# The values travel as parameters, not in the statement: built into it, they were walked for
-# the statement's cache key on every CDR, and the ORM's bulk-insert layer ran for one row.
-_INSERT_CDR = (
+_INSERT_CDR = DriverStatement(
     insert(_cdrs)
     .on_conflict_do_nothing(index_elements=["transaction_id"])
     .returning(_cdrs.c.cdr_id)
 )
 
 
-async def insert_cdr(session: AsyncSession, values: dict[str, object]) -> bool:
+async def insert_cdr(connection: asyncpg.Connection, values: dict[str, object]) -> bool:
     """Stores a CDR; False when its transaction already has one (decided by the unique key,
     never by a prior SELECT, so racing replicas store one)."""
-    result = await session.execute(_INSERT_CDR, values)
-    return result.scalar_one_or_none() is not None
+    return await _INSERT_CDR.fetchrow(connection, **values) is not None
 
 
 async def get_cdr(session: AsyncSession, cdr_id: str) -> CdrRecord | None:

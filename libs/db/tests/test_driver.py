@@ -142,10 +142,19 @@ async def test_a_read_outside_a_transaction_sees_commits_and_survives_a_dead_con
         assert await BY_NAME.fetchrow(connection, name="e") is not None
 
 
-def test_a_value_baked_into_the_statement_is_refused() -> None:
-    baked = DriverStatement(select(notes).where(notes.c.name == "a"))
-    with pytest.raises(ValueError, match="parameters missing"):
-        baked.compiled({})
+async def test_values_written_into_the_statement_are_sent_with_it(engine: AsyncEngine) -> None:
+    newest = DriverStatement(
+        select(notes.c.name).where(notes.c.name != "b").order_by(notes.c.id.desc()).limit(1)
+    )
+    async with DriverUnitOfWork(engine, outbox) as work:
+        for name in ("a", "c", "b"):
+            await INSERT.fetchval(work.connection, name=name)
+        assert await newest.fetchval(work.connection) == "c"
+
+
+def test_a_parameter_not_given_is_refused() -> None:
+    with pytest.raises(ValueError, match="value is required for bind parameter 'name'"):
+        BY_NAME.compiled({})
 
 
 def test_a_builder_gets_the_parameter_names_once_per_set() -> None:
