@@ -80,6 +80,7 @@ class DriverStatement:
         except InvalidRequestError as exc:
             raise ValueError(f"{exc} in: {compiled.string}") from exc
         constants = {name: value for name, value in values.items() if name not in given}
+        constants |= _python_defaults(compiled, given)
         processors = tuple(
             compiled.binds[name].type.dialect_impl(_DIALECT).bind_processor(_DIALECT)
             for name in names
@@ -115,6 +116,24 @@ class DriverStatement:
             return
         compiled = self.compiled(rows[0])
         await connection.executemany(compiled.sql, [compiled.arguments(row) for row in rows])
+
+
+def _python_defaults(compiled: SQLCompiler, given: set[str]) -> dict[str, Any]:
+    """The columns' Python-side defaults the statement leaves to its execution, which
+    SQLAlchemy fills in there and the driver knows nothing of."""
+    defaults: dict[str, Any] = {}
+    prefetched = ((compiled.insert_prefetch, "default"), (compiled.update_prefetch, "onupdate"))
+    for columns, attribute in prefetched:
+        for column in columns:
+            if column.key in given:
+                continue
+            default = getattr(column, attribute)
+            if default is None or not default.is_scalar:
+                raise ValueError(
+                    f"column {column.key} has a default computed in Python; pass it as a parameter"
+                )
+            defaults[column.key] = default.arg
+    return defaults
 
 
 DriverReads = Callable[[], AbstractAsyncContextManager[asyncpg.Connection]]

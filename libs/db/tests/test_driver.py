@@ -30,6 +30,7 @@ notes = Table(
     Column("id", Integer, primary_key=True, autoincrement=True),
     Column("name", String(5), nullable=False),
     Column("extra", JSON),
+    Column("kind", String(8), nullable=False, default="plain"),
 )
 outbox = outbox_table(metadata)
 
@@ -78,6 +79,7 @@ async def test_a_committed_unit_writes_its_rows_and_its_events(engine: AsyncEngi
         found = await BY_NAME.fetchrow(work.connection, name="a")
     assert found is not None
     assert found["extra"] == {"k": [1, "x"]}
+    assert found["kind"] == "plain"  # the column's Python-side default
 
 
 async def test_a_unit_left_uncommitted_leaves_nothing(engine: AsyncEngine) -> None:
@@ -152,6 +154,18 @@ async def test_values_written_into_the_statement_are_sent_with_it(engine: AsyncE
         assert await newest.fetchval(work.connection) == "c"
 
 
+def test_a_default_computed_in_python_must_be_given() -> None:
+    table = Table(
+        "stamped",
+        MetaData(),
+        Column("id", Integer, primary_key=True),
+        Column("n", Integer, default=lambda: 1),
+    )
+    with pytest.raises(ValueError, match="column n has a default computed in Python"):
+        DriverStatement(insert(table)).compiled({"id": 1})
+    assert DriverStatement(insert(table)).compiled({"id": 1, "n": 2}).names == ("id", "n")
+
+
 def test_a_parameter_not_given_is_refused() -> None:
     with pytest.raises(ValueError, match="value is required for bind parameter 'name'"):
         BY_NAME.compiled({})
@@ -170,5 +184,5 @@ def test_a_builder_gets_the_parameter_names_once_per_set() -> None:
     other = statement.compiled({"name": "c"})
     assert built == [("extra", "name"), ("name",)]
     assert first is again
-    assert first.names == ("name", "extra")
-    assert other.arguments({"name": "c"}) == ["c"]
+    assert first.names == ("name", "extra", "kind")
+    assert other.arguments({"name": "c"}) == ["c", "plain"]
