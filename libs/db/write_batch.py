@@ -6,6 +6,10 @@ For projections that consume a stream of small events (a read model updated per 
 write must be idempotent and order-tolerant on its own, as an event handler's must be anyway:
 within a batch writes run sorted by their key, and a batch that fails is retried write by write,
 so one bad write fails only its own caller.
+
+The writes run on the asyncpg connection of a :class:`~opencpms_db.unit_of_work.DriverUnitOfWork`
+(statements from :mod:`opencpms_db.driver`): a projection's write is one small statement, and on
+an ORM session building and running it cost several times the statement itself.
 """
 
 from __future__ import annotations
@@ -16,13 +20,13 @@ import logging
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass, field
 
-from sqlalchemy.ext.asyncio import AsyncSession
+import asyncpg
 
-from opencpms_db.unit_of_work import UnitOfWorkFactory
+from opencpms_db.unit_of_work import DriverUnitOfWorkFactory
 
 log = logging.getLogger(__name__)
 
-Write = Callable[[AsyncSession], Awaitable[None]]
+Write = Callable[[asyncpg.Connection], Awaitable[None]]
 
 
 @dataclass
@@ -45,7 +49,9 @@ class WriteBatch:
     they queue instead of deadlocking.
     """
 
-    def __init__(self, uow: UnitOfWorkFactory, *, max_batch: int = 256, max_wait_s: float = 0.0):
+    def __init__(
+        self, uow: DriverUnitOfWorkFactory, *, max_batch: int = 256, max_wait_s: float = 0.0
+    ):
         self._uow = uow
         self._max_batch = max_batch
         self._max_wait_s = max_wait_s
@@ -81,7 +87,7 @@ class WriteBatch:
         try:
             async with self._uow() as work:
                 for pending in batch:
-                    await pending.write(work.session)
+                    await pending.write(work.connection)
                 await work.commit()
         except Exception as exc:
             if len(batch) == 1:

@@ -26,7 +26,7 @@ from opencpms_admin.frame_log import FrameLog
 from opencpms_admin.settings import Settings
 from opencpms_admin.web.live import LiveFeed
 from opencpms_db.engine import create_engine, session_factory
-from opencpms_db.unit_of_work import UnitOfWork
+from opencpms_db.unit_of_work import DriverUnitOfWork, UnitOfWork
 from opencpms_db.write_batch import WriteBatch
 from opencpms_messaging.broker import Broker
 
@@ -99,8 +99,13 @@ async def build(
         settings.amqp_url.get_secret_value(), name=node_name, source=f"/opencpms/{SERVICE}"
     )
 
+    # The admin service emits no events. The API's queries load ORM rows; the read model's
+    # writes, one or more per station message, run on the driver.
     def uow() -> UnitOfWork:
-        return UnitOfWork(sessions, None)  # the admin service emits no events
+        return UnitOfWork(sessions, None)
+
+    def driver_uow() -> DriverUnitOfWork:
+        return DriverUnitOfWork(engine, None)
 
     consumer = await broker.event_consumer(
         READ_MODEL_QUEUE,
@@ -108,8 +113,8 @@ async def build(
         prefetch=settings.event_prefetch,
         delivery_limit=settings.delivery_limit,
     )
-    frame_log = FrameLog(uow, keep=settings.frame_limit)
-    writes = WriteBatch(uow)
+    frame_log = FrameLog(driver_uow, keep=settings.frame_limit)
+    writes = WriteBatch(driver_uow)
     register_projections(consumer, {"writes": writes, "frame_log": frame_log})
     await consumer.start()
     live = LiveFeed()
@@ -125,6 +130,7 @@ async def build(
         clock=clock,
         rpc_timeout_s=settings.rpc_timeout_s,
         bootstrap_key=settings.api_key.get_secret_value() if settings.api_key else None,
+        writes=writes,
         session_lifetime=timedelta(hours=settings.session_hours),
         secure_cookies=settings.secure_cookies,
     )

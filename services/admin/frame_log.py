@@ -1,7 +1,9 @@
 """The operators' message log, written in batches: a station.frame arrives for every frame in
 both directions, two per OCPP call, so one INSERT per frame would make the log the admin
 service's main cost. Frames wait a few milliseconds to be written together; each message is
-acknowledged only after its batch committed."""
+acknowledged only after its batch committed. The batch's statements run on the asyncpg
+connection (:mod:`opencpms_db.driver`), each compiled once: through an ORM session their
+execution cost more than the inserts themselves."""
 
 from __future__ import annotations
 
@@ -11,13 +13,26 @@ from collections.abc import Callable
 from datetime import datetime
 from typing import Any, cast
 
-from sqlalchemy import DateTime, String, Table, any_, bindparam, delete, func, select, update
+import asyncpg
+from sqlalchemy import (
+    DateTime,
+    Integer,
+    String,
+    Table,
+    any_,
+    bindparam,
+    delete,
+    func,
+    select,
+    update,
+)
 from sqlalchemy.dialects.postgresql import ARRAY
 
 from opencpms_admin.read_model import stations_table
 from opencpms_admin.tables import StationFrameRecord
 from opencpms_db.array_insert import as_arrays, insert_from_arrays
-from opencpms_db.unit_of_work import UnitOfWorkFactory
+from opencpms_db.driver import DriverStatement
+from opencpms_db.unit_of_work import DriverUnitOfWorkFactory
 
 _frames = cast(Table, StationFrameRecord.__table__)
 _stations = stations_table()
@@ -36,12 +51,12 @@ _FRAME_COLUMNS = (
 # Statements whose text never changes, whatever the batch size (see opencpms_db.array_insert):
 # a VALUES list compiled anew for each batch size and an UPDATE per station heard were,
 # together, the log's main cost.
-_INSERT_FRAMES = insert_from_arrays(_frames, _FRAME_COLUMNS).on_conflict_do_nothing(
-    index_elements=["event_id"]
+_INSERT_FRAMES = DriverStatement(
+    insert_from_arrays(_frames, _FRAME_COLUMNS).on_conflict_do_nothing(index_elements=["event_id"])
 )
 # Row locks in station order, as every other writer of the stations table takes them, so two
 # transactions cannot each hold a row the other waits for.
-_LOCK_STATIONS = (
+_LOCK_STATIONS = DriverStatement(
     select(_stations.c.station_id)
     .where(_stations.c.station_id == any_(bindparam("heard_ids", type_=ARRAY(String))))
     .order_by(_stations.c.station_id)
@@ -55,17 +70,33 @@ _heard = (
     .table_valued("station_id", "at")
     .render_derived()
 )
-_UPDATE_LAST_SEEN = (
+_UPDATE_LAST_SEEN = DriverStatement(
     update(_stations)
     .where(_stations.c.station_id == _heard.c.station_id)
     .values(last_seen=func.greatest(_stations.c.last_seen, _heard.c.at))
+)
+# One trim per station at a time (several admin replicas), so each sees the others' rows.
+_LOCK_TRIM = DriverStatement(
+    select(func.pg_advisory_xact_lock(func.hashtext(bindparam("lock_name", type_=String))))
+)
+# By the station's time, not by arrival: frames of one station are consumed concurrently.
+_TRIM = DriverStatement(
+    delete(_frames).where(
+        _frames.c.station_id == bindparam("station"),
+        _frames.c.id.not_in(
+            select(_frames.c.id)
+            .where(_frames.c.station_id == bindparam("station"))
+            .order_by(_frames.c.at.desc(), _frames.c.id.desc())
+            .limit(bindparam("keep", type_=Integer))
+        ),
+    )
 )
 
 
 class FrameLog:
     def __init__(
         self,
-        uow: UnitOfWorkFactory,
+        uow: DriverUnitOfWorkFactory,
         *,
         keep: int,
         max_batch: int = 256,
@@ -133,34 +164,23 @@ class FrameLog:
                 heard[station] = max(heard.get(station, frame["at"]), frame["at"])
         counts = Counter(frame["station_id"] for frame in frames)
         async with self._uow() as work:
+            connection = work.connection
             if self._keep > 0:
-                await work.session.execute(_INSERT_FRAMES, as_arrays(frames, _FRAME_COLUMNS))
+                await _INSERT_FRAMES.execute(connection, **as_arrays(frames, _FRAME_COLUMNS))
                 for station_id in sorted(counts):
                     self._since_trim[station_id] += counts[station_id]
                     if self._since_trim[station_id] >= max(1, self._keep // 4):
-                        await _trim(work.session, station_id, self._keep)
+                        await _trim(connection, station_id, self._keep)
                         self._since_trim[station_id] = 0
             if heard:
                 ids = sorted(heard)
-                await work.session.execute(_LOCK_STATIONS, {"heard_ids": ids})
-                await work.session.execute(
-                    _UPDATE_LAST_SEEN, {"heard_ids": ids, "heard_at": [heard[i] for i in ids]}
+                await _LOCK_STATIONS.execute(connection, heard_ids=ids)
+                await _UPDATE_LAST_SEEN.execute(
+                    connection, heard_ids=ids, heard_at=[heard[i] for i in ids]
                 )
             await work.commit()
 
 
-async def _trim(session: Any, station_id: str, keep: int) -> None:
-    # One trim per station at a time (several admin replicas), so each sees the others' rows.
-    await session.execute(
-        select(func.pg_advisory_xact_lock(func.hashtext("admin.frames:" + station_id)))
-    )
-    # By the station's time, not by arrival: frames of one station are consumed concurrently.
-    newest = (
-        select(_frames.c.id)
-        .where(_frames.c.station_id == station_id)
-        .order_by(_frames.c.at.desc(), _frames.c.id.desc())
-        .limit(keep)
-    )
-    await session.execute(
-        delete(_frames).where(_frames.c.station_id == station_id, _frames.c.id.not_in(newest))
-    )
+async def _trim(connection: asyncpg.Connection, station_id: str, keep: int) -> None:
+    await _LOCK_TRIM.execute(connection, lock_name="admin.frames:" + station_id)
+    await _TRIM.execute(connection, station=station_id, keep=keep)

@@ -1,7 +1,8 @@
 """Use cases of the admin service's own data: API keys, the audit log, and keeping the
 station read model in step with what the API itself just changed.
 
-Each takes keyword-only dependencies (``uow``, ``clock``) bound by the composition root.
+Each takes keyword-only dependencies (``uow``, ``clock``, ``writes`` for the read model) bound by
+the composition root.
 """
 
 from __future__ import annotations
@@ -11,6 +12,7 @@ from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 
+import asyncpg
 from sqlalchemy import update
 from sqlalchemy.dialects.postgresql import insert
 from sqlalchemy.exc import IntegrityError
@@ -22,6 +24,7 @@ from opencpms_admin.errors import ApiKeyNameTakenError, ApiKeyNotFoundError
 from opencpms_admin.tables import ApiKey, AuditEntry
 from opencpms_contracts.authorization import StationRecord
 from opencpms_db.unit_of_work import UnitOfWorkFactory
+from opencpms_db.write_batch import WriteBatch
 
 BOOTSTRAP_KEY_NAME = "environment"
 
@@ -121,14 +124,16 @@ async def record_audit(
 
 
 async def remember_station(
-    record: StationRecord, *, changed_at: datetime | None = None, uow: UnitOfWorkFactory
+    record: StationRecord, *, changed_at: datetime | None = None, writes: WriteBatch
 ) -> None:
     """Puts a station authorization just confirmed into the read model at once, so that a
     client that registers (``changed_at`` None) or changes a station and reads it back does
-    not race the event."""
-    async with uow() as work:
+    not race the event. It is written as the events are, through ``writes``, and returns once
+    committed."""
+
+    async def write(connection: asyncpg.Connection) -> None:
         await read_model.apply_registry(
-            work.session,
+            connection,
             station_id=record.station_id,
             changed_at=changed_at or record.registered_at,
             registration_status=record.registration_status,
@@ -138,7 +143,7 @@ async def remember_station(
         if record.identity is not None and record.last_boot_at is not None:
             identity = record.identity
             await read_model.apply_boot(
-                work.session,
+                connection,
                 {
                     "station_id": record.station_id,
                     "ocpp_version": record.ocpp_version,
@@ -150,12 +155,14 @@ async def remember_station(
                     "booted_at": record.last_boot_at,
                 },
             )
-        await work.commit()
+
+    await writes.run(record.station_id, write)
 
 
-async def forget_station(station_id: str, *, at: datetime, uow: UnitOfWorkFactory) -> None:
-    async with uow() as work:
-        await read_model.apply_registry(
-            work.session, station_id=station_id, changed_at=at, deleted=True
-        )
-        await work.commit()
+async def forget_station(station_id: str, *, at: datetime, writes: WriteBatch) -> None:
+    await writes.run(
+        station_id,
+        lambda connection: read_model.apply_registry(
+            connection, station_id=station_id, changed_at=at, deleted=True
+        ),
+    )

@@ -1,6 +1,7 @@
 """The station read model's event handlers, one per event type, registered in ``PROJECTIONS``
 for ``consumers``. Each is one idempotent write; writes of events that arrive together share a
-transaction (``WriteBatch``), and each message is acknowledged once its write committed."""
+transaction (``WriteBatch``, on the asyncpg connection), and each message is acknowledged once
+its write committed."""
 
 from __future__ import annotations
 
@@ -20,8 +21,8 @@ async def on_registered(
 ) -> None:
     await writes.run(
         event.station_id,
-        lambda session: read_model.apply_registry(
-            session,
+        lambda connection: read_model.apply_registry(
+            connection,
             station_id=event.station_id,
             changed_at=event.registered_at,
             registration_status=event.registration_status,
@@ -36,8 +37,8 @@ async def on_updated(
 ) -> None:
     await writes.run(
         event.station_id,
-        lambda session: read_model.apply_registry(
-            session,
+        lambda connection: read_model.apply_registry(
+            connection,
             station_id=event.station_id,
             changed_at=event.updated_at,
             registration_status=event.registration_status,
@@ -51,8 +52,8 @@ async def on_deleted(
 ) -> None:
     await writes.run(
         event.station_id,
-        lambda session: read_model.apply_registry(
-            session, station_id=event.station_id, changed_at=event.deleted_at, deleted=True
+        lambda connection: read_model.apply_registry(
+            connection, station_id=event.station_id, changed_at=event.deleted_at, deleted=True
         ),
     )
 
@@ -63,8 +64,8 @@ async def on_booted(
     identity = event.identity
     await writes.run(
         event.station_id,
-        lambda session: read_model.apply_boot(
-            session,
+        lambda connection: read_model.apply_boot(
+            connection,
             {
                 "station_id": event.station_id,
                 "ocpp_version": event.ocpp_version,
@@ -85,8 +86,8 @@ async def on_connected(
 ) -> None:
     await writes.run(
         event.station_id,
-        lambda session: read_model.apply_connected(
-            session,
+        lambda connection: read_model.apply_connected(
+            connection,
             {
                 "station_id": event.station_id,
                 "connection_id": event.connection_id,
@@ -104,8 +105,8 @@ async def on_disconnected(
 ) -> None:
     await writes.run(
         event.station_id,
-        lambda session: read_model.apply_disconnected(
-            session,
+        lambda connection: read_model.apply_disconnected(
+            connection,
             {
                 "station_id": event.station_id,
                 "connection_id": event.connection_id,
@@ -121,7 +122,8 @@ async def on_heartbeat(
     event: ev.StationHeartbeat, envelope: EventEnvelope, *, writes: WriteBatch
 ) -> None:
     await writes.run(
-        event.station_id, lambda session: read_model.touch(session, event.station_id, event.at)
+        event.station_id,
+        lambda connection: read_model.touch(connection, event.station_id, event.at),
     )
 
 
@@ -130,8 +132,8 @@ async def on_connector_status(
 ) -> None:
     await writes.run(
         event.station_id,
-        lambda session: read_model.apply_connector_status(
-            session,
+        lambda connection: read_model.apply_connector_status(
+            connection,
             {
                 "station_id": event.station_id,
                 "evse_id": event.evse_id,
@@ -179,8 +181,8 @@ async def on_firmware_status(
 ) -> None:
     await writes.run(
         event.station_id,
-        lambda session: read_model.apply_progress(
-            session,
+        lambda connection: read_model.apply_progress(
+            connection,
             event.station_id,
             prefix="firmware",
             status=event.status,
@@ -195,8 +197,8 @@ async def on_log_upload_status(
 ) -> None:
     await writes.run(
         event.station_id,
-        lambda session: read_model.apply_progress(
-            session,
+        lambda connection: read_model.apply_progress(
+            connection,
             event.station_id,
             prefix="log",
             status=event.status,
@@ -223,7 +225,7 @@ async def on_device_model(
         }
     await writes.run(
         event.station_id,
-        lambda session: read_model.apply_reported_variables(session, list(rows.values())),
+        lambda connection: read_model.apply_reported_variables(connection, list(rows.values())),
     )
 
 

@@ -1,44 +1,121 @@
 """Writes of the station read model. Each applies one event and is idempotent and
 order-tolerant: the WHERE clause of every upsert compares the event's own timestamp with the
-one stored, so a redelivered or late event changes nothing (ARCHITECTURE §3)."""
+one stored, so a redelivered or late event changes nothing (ARCHITECTURE §3).
+
+They run on the asyncpg connection (``WriteBatch``, a ``DriverUnitOfWork``): an event is one
+small statement, and building it per event with its values baked in, then running it through an
+ORM session, cost the service more than PostgreSQL spent on it. Each statement is built once
+here with every value a bind parameter (:class:`opencpms_db.driver.DriverStatement`).
+"""
 
 from __future__ import annotations
 
 from datetime import datetime
 from typing import Any, cast
 
-from sqlalchemy import Table, func, or_, update
-from sqlalchemy.dialects.postgresql import insert
-from sqlalchemy.ext.asyncio import AsyncSession
+import asyncpg
+from sqlalchemy import ColumnElement, DateTime, Table, bindparam, func, or_, update
+from sqlalchemy.dialects.postgresql import Insert, insert
 
 from opencpms_admin.tables import ConnectorView, DeviceVariable, StationView
+from opencpms_db.driver import DriverStatement
 
 _stations = cast(Table, StationView.__table__)
 _connectors = cast(Table, ConnectorView.__table__)
 _variables = cast(Table, DeviceVariable.__table__)
-# ``INSERT ... ON CONFLICT`` names the proposed row ``excluded``. SQLAlchemy builds that alias,
-# with a proxy of every column, anew for each statement: a tenth of the service's CPU in a boot
-# storm. It is the same alias every time, so it is built once per table.
+# ``INSERT ... ON CONFLICT`` names the proposed row ``excluded``; it carries the event's own
+# values, so the WHERE clauses compare with it rather than take a parameter more. SQLAlchemy
+# builds that alias anew for each statement unless asked once per table.
 _stations_excluded = insert(_stations).excluded
 _connectors_excluded = insert(_connectors).excluded
+_variables_excluded = insert(_variables).excluded
 
 
 def stations_table() -> Table:
     return _stations
 
 
-def _upsert_station(
-    values: dict[str, Any], *, newer_than: Any | None = None
-) -> Any:  # an INSERT ... ON CONFLICT statement
-    statement = insert(_stations).values(values)
-    changes = {k: _stations_excluded[k] for k in values if k != "station_id"}
-    return statement.on_conflict_do_update(
-        index_elements=["station_id"], set_=changes, where=newer_than
+def _station_upsert(newer: ColumnElement[bool]) -> DriverStatement:
+    """An upsert of the columns given, applied to a stored row only where ``newer`` holds;
+    ``last_seen`` only ever moves forward."""
+
+    def build(names: tuple[str, ...]) -> Insert:
+        changes: dict[str, Any] = {k: _stations_excluded[k] for k in names if k != "station_id"}
+        if "last_seen" in changes:
+            changes["last_seen"] = func.greatest(
+                _stations.c.last_seen, _stations_excluded.last_seen
+            )
+        return insert(_stations).on_conflict_do_update(
+            index_elements=["station_id"], set_=changes, where=newer
+        )
+
+    return DriverStatement(build)
+
+
+def _not_older(column: str) -> ColumnElement[bool]:
+    stored = _stations.c[column]
+    return or_(stored.is_(None), stored <= _stations_excluded[column])
+
+
+_REGISTRY = _station_upsert(_not_older("registry_changed_at"))
+_BOOT = _station_upsert(_not_older("booted_at"))
+# A connection newer than the one recorded becomes the station's connection.
+_CONNECTED = _station_upsert(
+    or_(
+        _stations.c.connected_at.is_(None),
+        _stations.c.connected_at < _stations_excluded.connected_at,
     )
+)
+# A disconnect ends the recorded connection if it is this one, or records this connection as
+# ended if it is newer than the recorded one (its station.connected is late or lost).
+_DISCONNECTED = _station_upsert(
+    or_(
+        _stations.c.connected_at.is_(None),
+        _stations.c.connected_at < _stations_excluded.connected_at,
+        _stations.c.connection_id == _stations_excluded.connection_id,
+    )
+)
+_PROGRESS = {
+    prefix: _station_upsert(_not_older(f"{status}_at"))
+    for prefix, status in (("firmware", "firmware_status"), ("log", "log_upload_status"))
+}
+# Parameters named apart from the columns: an UPDATE would take a parameter named like a
+# column as a value to SET.
+_TOUCH = DriverStatement(
+    update(_stations)
+    .where(_stations.c.station_id == bindparam("station"))
+    .values(
+        last_seen=func.greatest(
+            _stations.c.last_seen, bindparam("heard_at", type_=DateTime(timezone=True))
+        )
+    )
+)
+_CONNECTOR_KEY = ("station_id", "evse_id", "connector_id")
+_CONNECTOR_STATUS = DriverStatement(
+    lambda names: insert(_connectors).on_conflict_do_update(
+        index_elements=list(_CONNECTOR_KEY),
+        set_={k: _connectors_excluded[k] for k in names if k not in _CONNECTOR_KEY},
+        where=_connectors.c.changed_at <= _connectors_excluded.changed_at,
+    )
+)
+# ``inline``: without it the INSERT would return each new row's id, which nobody reads.
+_REPORTED_VARIABLE = DriverStatement(
+    insert(_variables)
+    .inline()
+    .on_conflict_do_update(
+        constraint="uq_device_variables_address",
+        set_={
+            "attributes": _variables_excluded.attributes,
+            "characteristics": _variables_excluded.characteristics,
+            "reported_at": _variables_excluded.reported_at,
+        },
+        where=_variables.c.reported_at <= _variables_excluded.reported_at,
+    )
+)
 
 
 async def apply_registry(
-    session: AsyncSession,
+    connection: asyncpg.Connection,
     *,
     station_id: str,
     changed_at: datetime,
@@ -57,87 +134,40 @@ async def apply_registry(
         values["description"] = description
         if registered_at is not None:
             values["registered_at"] = registered_at
-    statement = _upsert_station(
-        values,
-        newer_than=or_(
-            _stations.c.registry_changed_at.is_(None),
-            _stations.c.registry_changed_at <= changed_at,
-        ),
-    )
-    await session.execute(statement)
+    await _REGISTRY.execute(connection, **values)
 
 
-async def apply_boot(session: AsyncSession, values: dict[str, Any]) -> None:
-    booted_at = values["booted_at"]
-    statement = _upsert_station(
-        values,
-        newer_than=or_(_stations.c.booted_at.is_(None), _stations.c.booted_at <= booted_at),
-    )
-    await session.execute(statement)
+async def apply_boot(connection: asyncpg.Connection, values: dict[str, Any]) -> None:
+    await _BOOT.execute(connection, **values)
 
 
-async def apply_connected(session: AsyncSession, values: dict[str, Any]) -> None:
-    """A connection newer than the one recorded becomes the station's connection."""
-    connected_at = values["connected_at"]
-    await _upsert_connection(
-        session,
-        values | {"connected": True, "disconnected_at": None, "last_seen": connected_at},
-        where=or_(_stations.c.connected_at.is_(None), _stations.c.connected_at < connected_at),
+async def apply_connected(connection: asyncpg.Connection, values: dict[str, Any]) -> None:
+    await _CONNECTED.execute(
+        connection,
+        **values,
+        connected=True,
+        disconnected_at=None,
+        last_seen=values["connected_at"],
     )
 
 
-async def apply_disconnected(session: AsyncSession, values: dict[str, Any]) -> None:
-    """Ends the recorded connection if it is this one, or records this connection as ended if
-    it is newer than the recorded one (its station.connected is late or lost)."""
-    connected_at = values["connected_at"]
-    await _upsert_connection(
-        session,
-        values | {"connected": False, "last_seen": values["disconnected_at"]},
-        where=or_(
-            _stations.c.connected_at.is_(None),
-            _stations.c.connected_at < connected_at,
-            _stations.c.connection_id == values["connection_id"],
-        ),
+async def apply_disconnected(connection: asyncpg.Connection, values: dict[str, Any]) -> None:
+    await _DISCONNECTED.execute(
+        connection, **values, connected=False, last_seen=values["disconnected_at"]
     )
 
 
-async def _upsert_connection(session: AsyncSession, values: dict[str, Any], *, where: Any) -> None:
-    """The station's connection columns from ``values`` where ``where`` holds; ``last_seen``
-    only ever moves forward."""
-    changes: dict[str, Any] = {
-        k: _stations_excluded[k] for k in values if k not in ("station_id", "last_seen")
-    }
-    changes["last_seen"] = func.greatest(_stations.c.last_seen, _stations_excluded.last_seen)
-    await session.execute(
-        insert(_stations)
-        .values(values)
-        .on_conflict_do_update(index_elements=["station_id"], set_=changes, where=where)
-    )
-
-
-async def touch(session: AsyncSession, station_id: str, at: datetime) -> None:
+async def touch(connection: asyncpg.Connection, station_id: str, at: datetime) -> None:
     """The station was heard from at ``at``."""
-    await session.execute(
-        update(_stations)
-        .where(_stations.c.station_id == station_id)
-        .values(last_seen=func.greatest(_stations.c.last_seen, at))
-    )
+    await _TOUCH.execute(connection, station=station_id, heard_at=at)
 
 
-async def apply_connector_status(session: AsyncSession, values: dict[str, Any]) -> None:
-    statement = insert(_connectors).values(values)
-    keys = ("station_id", "evse_id", "connector_id")
-    await session.execute(
-        statement.on_conflict_do_update(
-            index_elements=list(keys),
-            set_={k: _connectors_excluded[k] for k in values if k not in keys},
-            where=_connectors.c.changed_at <= _connectors_excluded.changed_at,
-        )
-    )
+async def apply_connector_status(connection: asyncpg.Connection, values: dict[str, Any]) -> None:
+    await _CONNECTOR_STATUS.execute(connection, **values)
 
 
 async def apply_progress(
-    session: AsyncSession,
+    connection: asyncpg.Connection,
     station_id: str,
     *,
     prefix: str,
@@ -147,32 +177,19 @@ async def apply_progress(
 ) -> None:
     """Firmware (``prefix="firmware"``) or log upload (``"log"``) status of a station."""
     status_column = "firmware_status" if prefix == "firmware" else "log_upload_status"
-    at_column = f"{status_column}_at"
     values = {
         "station_id": station_id,
         status_column: status,
         f"{prefix}_request_id": request_id,
-        at_column: at,
+        f"{status_column}_at": at,
     }
-    stored_at = _stations.c[at_column]
-    await session.execute(
-        _upsert_station(values, newer_than=or_(stored_at.is_(None), stored_at <= at))
-    )
+    await _PROGRESS[prefix].execute(connection, **values)
 
 
-async def apply_reported_variables(session: AsyncSession, rows: list[dict[str, Any]]) -> None:
-    if not rows:
-        return
-    variables = _variables
-    statement = insert(variables).values(rows)
-    await session.execute(
-        statement.on_conflict_do_update(
-            constraint="uq_device_variables_address",
-            set_={
-                "attributes": statement.excluded.attributes,
-                "characteristics": statement.excluded.characteristics,
-                "reported_at": statement.excluded.reported_at,
-            },
-            where=variables.c.reported_at <= statement.excluded.reported_at,
-        )
-    )
+async def apply_reported_variables(
+    connection: asyncpg.Connection, rows: list[dict[str, Any]]
+) -> None:
+    """One upsert per variable, pipelined: a report's variables share their keys, so they share
+    one prepared statement whatever their number (a multi-row VALUES list would be a new
+    statement for every count)."""
+    await _REPORTED_VARIABLE.executemany(connection, rows)

@@ -114,7 +114,7 @@ class StationView(Base):
     boot_status: Mapped[str | None] = mapped_column(String(16))
     booted_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
     # connection (station.connected / disconnected / heartbeat)
-    connected: Mapped[bool] = mapped_column(Boolean, default=False, server_default="false")
+    connected: Mapped[bool] = mapped_column(Boolean, server_default="false")
     connection_id: Mapped[str | None] = mapped_column(String(64))
     node_id: Mapped[str | None] = mapped_column(String(255))
     remote_address: Mapped[str | None] = mapped_column(String(255))

@@ -1,18 +1,18 @@
 """Group commit against the real PostgreSQL: writes that arrive together share a transaction,
-and a bad write fails only its own caller."""
+run in key order, and a bad write fails only its own caller."""
 
 from __future__ import annotations
 
 import asyncio
 from collections.abc import AsyncIterator
 
+import asyncpg
 import pytest
 from sqlalchemy import text
-from sqlalchemy.exc import DBAPIError
-from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession
+from sqlalchemy.ext.asyncio import AsyncEngine
 
-from opencpms_db.engine import create_engine, session_factory
-from opencpms_db.unit_of_work import UnitOfWork
+from opencpms_db.engine import create_engine
+from opencpms_db.unit_of_work import DriverUnitOfWork
 from opencpms_db.write_batch import WriteBatch
 
 pytestmark = pytest.mark.integration
@@ -33,15 +33,13 @@ async def engine(database_url: str) -> AsyncIterator[AsyncEngine]:
 
 
 def _batch(engine: AsyncEngine) -> WriteBatch:
-    sessions = session_factory(engine)
-    return WriteBatch(lambda: UnitOfWork(sessions, None), max_batch=50)
+    return WriteBatch(lambda: DriverUnitOfWork(engine, None), max_batch=50)
 
 
 def _insert(key: str, n: int):  # type: ignore[no-untyped-def]
-    async def write(session: AsyncSession) -> None:
-        await session.execute(
-            text("INSERT INTO write_batch_test VALUES (:k, :n, txid_current())"),
-            {"k": key, "n": n},
+    async def write(connection: asyncpg.Connection) -> None:
+        await connection.execute(
+            "INSERT INTO write_batch_test VALUES ($1, $2, txid_current())", key, n
         )
 
     return write
@@ -66,8 +64,8 @@ async def test_writes_arriving_together_share_transactions(engine: AsyncEngine) 
 async def test_a_failing_write_fails_only_its_caller(engine: AsyncEngine) -> None:
     batch = _batch(engine)
 
-    async def broken(session: AsyncSession) -> None:
-        await session.execute(text("SELECT 1 / 0"))
+    async def broken(connection: asyncpg.Connection) -> None:
+        await connection.execute("SELECT 1 / 0")
 
     results = await asyncio.gather(
         batch.run("a", _insert("a", 1)),
@@ -76,7 +74,7 @@ async def test_a_failing_write_fails_only_its_caller(engine: AsyncEngine) -> Non
         return_exceptions=True,
     )
     assert results[0] is None
-    assert isinstance(results[1], DBAPIError)
+    assert isinstance(results[1], asyncpg.DivisionByZeroError)
     assert results[2] is None
     assert [(k, n) for k, n, _ in await _rows(engine)] == [("a", 1), ("c", 3)]
 
@@ -85,3 +83,23 @@ async def test_a_write_alone_is_committed_at_once(engine: AsyncEngine) -> None:
     batch = _batch(engine)
     await batch.run("solo", _insert("solo", 7))
     assert [(k, n) for k, n, _ in await _rows(engine)] == [("solo", 7)]
+
+
+async def test_writes_of_a_batch_run_in_key_order(engine: AsyncEngine) -> None:
+    # Concurrent batches then take row locks in one order and queue instead of deadlocking.
+    batch = _batch(engine)
+    ran: list[str] = []
+
+    def recorded(key: str):  # type: ignore[no-untyped-def]
+        insert = _insert(key, 0)
+
+        async def write(connection: asyncpg.Connection) -> None:
+            ran.append(key)
+            await insert(connection)
+
+        return write
+
+    keys = ["c", "a", "d", "b"]
+    await asyncio.gather(*(batch.run(key, recorded(key)) for key in keys))
+    assert ran == sorted(keys)
+    assert len({txid for _, _, txid in await _rows(engine)}) == 1

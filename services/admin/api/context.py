@@ -11,6 +11,7 @@ from fastapi import Depends, Request
 from opencpms_admin.clock import Clock
 from opencpms_contracts.base import Contract, Operation
 from opencpms_db.unit_of_work import UnitOfWorkFactory
+from opencpms_db.write_batch import WriteBatch
 from opencpms_messaging.commands import StationCommander
 from opencpms_messaging.rpc import RpcClient
 
@@ -26,6 +27,9 @@ class AdminContext:
     clock: Clock
     rpc_timeout_s: float
     bootstrap_key: str | None
+    # The read model's writer, shared with the projections: what the API learns is written
+    # the way events are.
+    writes: WriteBatch
     session_lifetime: timedelta = timedelta(hours=12)
     secure_cookies: bool | None = None
 

@@ -55,7 +55,7 @@ async def register_station(
                 body.model_dump(exclude={"password"}) | {"password": password}
             ),
         )
-    await handlers.remember_station(record, uow=context.uow)
+    await handlers.remember_station(record, writes=context.writes)
     station = await read_station(context, body.station_id)
     return StationCreated.model_validate(station.model_dump() | {"password": password})
 
@@ -113,7 +113,7 @@ async def change_station(
             ),
         )
     record = await context.call(auth.GET_STATION, auth.StationRef(station_id=station_id))
-    await handlers.remember_station(record, changed_at=context.clock(), uow=context.uow)
+    await handlers.remember_station(record, changed_at=context.clock(), writes=context.writes)
     return await read_station(context, station_id)
 
 
@@ -122,7 +122,7 @@ async def delete_station(station_id: StationIdPath, principal: Admin, context: C
     """Removes the station and its credentials: it can no longer connect."""
     async with audited(context, principal, "station.delete", station_id=station_id):
         await context.call(auth.DELETE_STATION, auth.StationRef(station_id=station_id))
-    await handlers.forget_station(station_id, at=context.clock(), uow=context.uow)
+    await handlers.forget_station(station_id, at=context.clock(), writes=context.writes)
     return Response(status_code=status.HTTP_204_NO_CONTENT)
 
 
@@ -181,5 +181,5 @@ async def read_station(context: AdminContext, station_id: str) -> StationOut:
                 )
             except NotFoundError:
                 break
-            await handlers.remember_station(record, uow=context.uow)
+            await handlers.remember_station(record, writes=context.writes)
     raise StationNotFoundError(station_id)

@@ -302,3 +302,35 @@ async def test_filters_narrow_the_station_list(broker, api, station, eventually)
     await eventually(online)
     other = (await api.get("/stations", params={"q": station, "ocpp_version": "1.6"})).json()
     assert other["total"] == 0
+
+
+async def test_an_older_firmware_or_log_upload_status_never_overwrites_a_newer_one(
+    broker, api, station, eventually
+):
+    await publish(
+        broker,
+        ev.FirmwareStatusChanged(station_id=station, status="Installed", request_id=7, at=at(20)),
+    )
+    await publish(
+        broker,
+        ev.FirmwareStatusChanged(station_id=station, status="Downloading", request_id=7, at=at(10)),
+    )
+    await publish(
+        broker, ev.LogUploadStatusChanged(station_id=station, status="Uploaded", at=at(5))
+    )
+    # A marker event behind them: once it shows, the ones before it were applied.
+    await publish(broker, ev.StationConnected(**connection(station, "m1", 61), ocpp_version="1.6"))
+
+    async def marker_seen():
+        body = await state_of(api, station)
+        return body if body["connected"] else None
+
+    body = await eventually(marker_seen)
+    assert (body["firmware_status"], body["firmware_status_at"][:19]) == (
+        "Installed",
+        "2026-05-01T12:00:20",
+    )
+    assert (body["log_upload_status"], body["log_upload_status_at"][:19]) == (
+        "Uploaded",
+        "2026-05-01T12:00:05",
+    )
