@@ -1,11 +1,10 @@
 """The unit of work: one database transaction, with the events it emits written to the outbox
 in the same transaction. It rolls back unless committed.
 
-Three kinds share that: :class:`UnitOfWork` on an ORM session; :class:`ConnectionUnitOfWork` on
-a Core connection, for paths that load no ORM objects; :class:`DriverUnitOfWork` on the asyncpg
-connection itself, for the paths every station message takes (statements from
-:mod:`opencpms_db.driver`). Each costs about half the CPU per statement of the one before
-(``make bench`` prints the three).
+Two kinds share that: :class:`UnitOfWork` on an ORM session, for the operators' paths, and
+:class:`DriverUnitOfWork` on the asyncpg connection itself, for the paths station messages take
+(statements from :mod:`opencpms_db.driver`), at about an eighth of the CPU per statement
+(``make bench`` prints both).
 """
 
 from __future__ import annotations
@@ -15,7 +14,7 @@ from typing import Self
 
 import asyncpg
 from sqlalchemy import Table, insert
-from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine, AsyncSession, async_sessionmaker
+from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession, async_sessionmaker
 
 from opencpms_contracts.base import Event
 from opencpms_db.driver import DriverStatement
@@ -113,39 +112,6 @@ class UnitOfWork(_OutboxWork):
         await self.session.close()
 
 
-class ConnectionUnitOfWork(_OutboxWork):
-    """The same on a Core connection: ``async with factory() as uow: ...; await uow.commit()``,
-    statements through ``uow.connection``."""
-
-    connection: AsyncConnection
-
-    def __init__(
-        self,
-        engine: AsyncEngine,
-        outbox: Table | None,
-        on_commit: Callable[[], None] | None = None,
-    ) -> None:
-        super().__init__(outbox, on_commit)
-        self._engine = engine
-
-    async def __aenter__(self) -> Self:
-        self.connection = await self._engine.connect()
-        self._open()
-        return self
-
-    async def _write_outbox(self, rows: list[dict[str, object]]) -> None:
-        await self.connection.execute(insert(self._outbox), rows)  # type: ignore[arg-type]
-
-    async def _commit(self) -> None:
-        await self.connection.commit()
-
-    async def _rollback(self) -> None:
-        await self.connection.rollback()
-
-    async def _close(self) -> None:
-        await self.connection.close()
-
-
 class DriverUnitOfWork(_OutboxWork):
     """The same on asyncpg: ``async with factory() as uow: ...; await uow.commit()``, statements
     (:class:`opencpms_db.driver.DriverStatement`) on ``uow.connection``.
@@ -221,5 +187,4 @@ def _driver_outbox_insert(outbox: Table) -> DriverStatement:
 
 
 UnitOfWorkFactory = Callable[[], UnitOfWork]
-ConnectionUnitOfWorkFactory = Callable[[], ConnectionUnitOfWork]
 DriverUnitOfWorkFactory = Callable[[], DriverUnitOfWork]
