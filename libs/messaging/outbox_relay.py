@@ -11,32 +11,51 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import logging
-from collections.abc import Callable
 
 from sqlalchemy import BigInteger, Table, any_, bindparam, delete, select
 from sqlalchemy.dialects.postgresql import ARRAY
-from sqlalchemy.ext.asyncio import AsyncConnection
 
+from opencpms_db.driver import DriverStatement
+from opencpms_db.unit_of_work import DriverUnitOfWorkFactory
 from opencpms_messaging.publisher import EventPublisher
 
 log = logging.getLogger(__name__)
 
 
 class OutboxRelay:
-    """``connect`` opens a Core connection (``engine.connect``): the relay loads no ORM objects,
-    and an ORM session per batch cost about twice the CPU."""
+    """``work`` opens a unit of work on the driver (``DriverUnitOfWork(engine, None)``): a
+    relay pass follows every commit that emitted events, and through SQLAlchemy its statements
+    cost the services about a tenth of their CPU at saturation."""
 
     def __init__(
         self,
-        connect: Callable[[], AsyncConnection],
+        work: DriverUnitOfWorkFactory,
         outbox: Table,
         publisher: EventPublisher,
         *,
         batch_size: int = 200,
         poll_interval: float = 1.0,
     ) -> None:
-        self._connect = connect
-        self._outbox = outbox
+        self._work = work
+        t = outbox
+        self._claim = DriverStatement(
+            select(
+                t.c.id,
+                t.c.event_id,
+                t.c.event_type,
+                t.c.routing_key,
+                t.c.subject,
+                t.c.data,
+                t.c.occurred_at,
+            )
+            .order_by(t.c.id)
+            .limit(batch_size)
+            .with_for_update(skip_locked=True)
+        )
+        # ``= ANY(array)``: one statement text for every batch size, prepared once.
+        self._delete = DriverStatement(
+            delete(t).where(t.c.id == any_(bindparam("ids", type_=ARRAY(BigInteger))))
+        )
         self._publisher = publisher
         self._batch_size = batch_size
         self._poll_interval = poll_interval
@@ -66,43 +85,24 @@ class OutboxRelay:
 
     async def relay_batch(self) -> int:
         """Publishes one batch in id order and deletes it; returns how many rows it relayed."""
-        t = self._outbox
-        async with self._connect() as connection, connection.begin():
-            rows = (
-                await connection.execute(
-                    select(
-                        t.c.id,
-                        t.c.event_id,
-                        t.c.event_type,
-                        t.c.routing_key,
-                        t.c.subject,
-                        t.c.data,
-                        t.c.occurred_at,
-                    )
-                    .order_by(t.c.id)
-                    .limit(self._batch_size)
-                    .with_for_update(skip_locked=True)
-                )
-            ).all()
+        async with self._work() as work:
+            rows = await self._claim.fetch(work.connection)
             if not rows:
                 return 0
             # Confirms are awaited together: one round trip per batch, not per row.
             await asyncio.gather(
                 *(
                     self._publisher.publish_raw(
-                        event_type=row.event_type,
-                        routing_key=row.routing_key,
-                        data=row.data,
-                        subject=row.subject,
-                        event_id=str(row.event_id),
-                        time=row.occurred_at,
+                        event_type=row["event_type"],
+                        routing_key=row["routing_key"],
+                        data=row["data"],
+                        subject=row["subject"],
+                        event_id=str(row["event_id"]),
+                        time=row["occurred_at"],
                     )
                     for row in rows
                 )
             )
-            # ``= ANY(array)``: one statement text for every batch size, prepared once.
-            await connection.execute(
-                delete(t).where(t.c.id == any_(bindparam("ids", type_=ARRAY(BigInteger)))),
-                {"ids": [row.id for row in rows]},
-            )
+            await self._delete.execute(work.connection, ids=[row["id"] for row in rows])
+            await work.commit()
         return len(rows)

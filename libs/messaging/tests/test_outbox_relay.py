@@ -14,6 +14,7 @@ from sqlalchemy.ext.asyncio import AsyncEngine
 from opencpms_contracts.stations import StationHeartbeat
 from opencpms_db.engine import create_engine
 from opencpms_db.outbox import outbox_row, outbox_table
+from opencpms_db.unit_of_work import DriverUnitOfWork
 from opencpms_messaging.broker import Broker
 from opencpms_messaging.outbox_relay import OutboxRelay
 
@@ -54,7 +55,9 @@ async def test_a_pass_publishes_a_batch_in_order_and_deletes_only_it(
     async with engine.begin() as conn:
         await conn.execute(insert(table), rows)
 
-    relay = OutboxRelay(engine.connect, table, broker.publisher, batch_size=3)
+    relay = OutboxRelay(
+        lambda: DriverUnitOfWork(engine, None), table, broker.publisher, batch_size=3
+    )
     assert await relay.relay_batch() == 3
     async with engine.connect() as conn:
         assert (await conn.execute(select(func.count()).select_from(table))).scalar_one() == 2

@@ -6,6 +6,9 @@ from __future__ import annotations
 import asyncio
 from typing import Any
 
+from sqlalchemy import MetaData
+
+from opencpms_db.outbox import outbox_table
 from opencpms_messaging.outbox_relay import OutboxRelay
 
 
@@ -13,7 +16,12 @@ class _ScriptedRelay(OutboxRelay):
     """Replaces the database round trip with a script; the loop under test is the real one."""
 
     def __init__(self) -> None:
-        super().__init__(connect=None, outbox=None, publisher=None, poll_interval=3600)  # type: ignore[arg-type]
+        super().__init__(
+            work=None,  # type: ignore[arg-type]
+            outbox=outbox_table(MetaData()),
+            publisher=None,  # type: ignore[arg-type]
+            poll_interval=3600,
+        )
         self.calls = 0
         self.second_pass = asyncio.Event()
 
