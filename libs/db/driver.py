@@ -19,7 +19,7 @@ from typing import Any, cast
 import asyncpg
 from sqlalchemy.dialects.postgresql.asyncpg import dialect as asyncpg_dialect
 from sqlalchemy.exc import InvalidRequestError
-from sqlalchemy.ext.asyncio import AsyncEngine
+from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine
 from sqlalchemy.sql.compiler import SQLCompiler
 from sqlalchemy.sql.expression import ClauseElement
 
@@ -146,13 +146,46 @@ def driver_reads(engine: AsyncEngine) -> DriverReads:
 
     @contextlib.asynccontextmanager
     async def read() -> AsyncIterator[asyncpg.Connection]:
-        async with engine.connect() as pooled:
-            connection: asyncpg.Connection = (await pooled.get_raw_connection()).driver_connection
-            try:
-                yield connection
-            finally:
-                # SQLAlchemy never ran a statement on it, so it would not notice the loss.
-                if connection.is_closed():
-                    await pooled.invalidate()
+        pooled, connection = await checkout(engine)
+        try:
+            yield connection
+        finally:
+            # SQLAlchemy never ran a statement on it, so it would not notice the loss.
+            if connection.is_closed():
+                await pooled.invalidate()
+            await pooled.close()
 
     return read
+
+
+async def checkout(engine: AsyncEngine) -> tuple[AsyncConnection, asyncpg.Connection]:
+    """A pooled connection and its driver connection, outside any transaction.
+
+    SQLAlchemy discards a whole pool's stale connections when one of its statements finds the
+    server gone; statements on the driver never tell it. asyncpg does notice an idle connection
+    the server closed (a restart, a failover), so such connections are skipped here instead of
+    failing one unit of work each."""
+    for _ in range(_pool_capacity(engine) + 1):
+        pooled = await engine.connect()
+        try:
+            connection: asyncpg.Connection = (await pooled.get_raw_connection()).driver_connection
+        except BaseException:
+            await pooled.close()
+            raise
+        if connection.is_closed():
+            await pooled.invalidate()
+            await pooled.close()
+            continue
+        if connection.is_in_transaction():
+            # Every path returns its connections outside a transaction; one that did not would
+            # turn the next unit of work's BEGIN into a savepoint and its commit into a release.
+            await pooled.invalidate()
+            await pooled.close()
+            raise RuntimeError("a pooled connection came back inside a transaction")
+        return pooled, connection
+    raise ConnectionError("no live database connection after trying the whole pool")
+
+
+def _pool_capacity(engine: AsyncEngine) -> int:
+    size = getattr(engine.pool, "size", None)
+    return int(size()) if callable(size) else 1

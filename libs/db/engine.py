@@ -14,9 +14,11 @@ def create_engine(url: str, *, pool_size: int = 10, echo: bool = False) -> Async
     """An engine for ``postgresql+asyncpg://`` URLs (plain ``postgresql://`` is accepted)."""
     if url.startswith("postgresql://"):
         url = "postgresql+asyncpg://" + url.removeprefix("postgresql://")
-    # No pre-ping: it costs a round trip per unit of work. A connection the server dropped
-    # fails its next statement instead; SQLAlchemy then discards the whole pool's stale
-    # connections, an RPC answers with an error the caller retries, and an event is redelivered.
+    # No pre-ping: it costs a round trip per unit of work. The driver paths skip a connection
+    # asyncpg saw the server close (opencpms_db.driver.checkout); on SQLAlchemy's own paths a
+    # connection the server dropped fails its next statement, and SQLAlchemy then discards the
+    # whole pool's stale connections. Either way an RPC answers with an error the caller
+    # retries, and an event is redelivered.
     # No overflow: SQLAlchemy closes an overflow connection as soon as it returns to a full pool,
     # so a load above pool_size paid a login and re-prepared statements per unit of work.
     return create_async_engine(

@@ -9,6 +9,7 @@ Two kinds share that: :class:`UnitOfWork` on an ORM session, for the operators' 
 
 from __future__ import annotations
 
+import logging
 from collections.abc import Callable
 from typing import Self
 
@@ -17,8 +18,10 @@ from sqlalchemy import Table, insert
 from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession, async_sessionmaker
 
 from opencpms_contracts.base import Event
-from opencpms_db.driver import DriverStatement
+from opencpms_db.driver import DriverStatement, checkout
 from opencpms_db.outbox import outbox_row
+
+log = logging.getLogger(__name__)
 
 
 class _OutboxWork:
@@ -41,10 +44,17 @@ class _OutboxWork:
             raise RuntimeError("this service has no outbox: it emits no events")
         self._pending.append(outbox_row(event, subject=subject))
 
-    async def __aexit__(self, *exc_info: object) -> None:
+    async def __aexit__(self, exc_type: object, exc: BaseException | None, tb: object) -> None:
         try:
             if not self._committed:
-                await self._rollback()
+                try:
+                    await self._rollback()
+                except Exception:
+                    # The error that ended the work is the one to report; the connection
+                    # behind the failed rollback has been discarded.
+                    if exc is None:
+                        raise
+                    log.warning("rollback failed after %r", exc, exc_info=True)
         finally:
             await self._close()
 
@@ -118,8 +128,9 @@ class DriverUnitOfWork(_OutboxWork):
 
     The connection is checked out of the engine's pool and the transaction is asyncpg's own.
     SQLAlchemy never sees a statement on it, so its pool's rollback on return is a no-op: this
-    class rolls back itself, and discards a connection whose rollback failed rather than return
-    it to the pool mid-transaction.
+    class rolls back itself, and discards a connection whose rollback failed, or whose COMMIT
+    failed or was interrupted (its state is then unknown), rather than return it to the pool
+    mid-transaction.
     """
 
     connection: asyncpg.Connection
@@ -135,10 +146,9 @@ class DriverUnitOfWork(_OutboxWork):
         self._outbox_insert = None if outbox is None else _driver_outbox_insert(outbox)
 
     async def __aenter__(self) -> Self:
-        self._pooled = await self._engine.connect()
+        self._pooled, self.connection = await checkout(self._engine)
+        self._commit_sent = False
         try:
-            raw = await self._pooled.get_raw_connection()
-            self.connection = raw.driver_connection
             self._transaction = self.connection.transaction()
             await self._transaction.start()
         except BaseException:
@@ -152,16 +162,15 @@ class DriverUnitOfWork(_OutboxWork):
         await self._outbox_insert.executemany(self.connection, rows)
 
     async def _commit(self) -> None:
+        self._commit_sent = True
         await self._transaction.commit()
 
     async def _rollback(self) -> None:
-        if self.connection.is_closed():
+        if self._commit_sent or self.connection.is_closed():
             await self._discard()
             return
         try:
-            # A failed COMMIT has already ended the transaction on the server.
-            if self.connection.is_in_transaction():
-                await self._transaction.rollback()
+            await self._transaction.rollback()
         except BaseException:
             await self._discard()
             raise
@@ -171,6 +180,8 @@ class DriverUnitOfWork(_OutboxWork):
             await self._pooled.close()
 
     async def _discard(self) -> None:
+        if self._pooled.closed:
+            return
         await self._pooled.invalidate()
         await self._pooled.close()
 
@@ -182,7 +193,8 @@ def _driver_outbox_insert(outbox: Table) -> DriverStatement:
     # One per outbox table, so its compiled forms are shared by every unit of work.
     statement = _outbox_inserts.get(outbox)
     if statement is None:
-        statement = _outbox_inserts[outbox] = DriverStatement(insert(outbox))
+        # ``inline``: no RETURNING of ids nobody reads.
+        statement = _outbox_inserts[outbox] = DriverStatement(insert(outbox).inline())
     return statement
 
 

@@ -4,6 +4,7 @@ pool outside a transaction, including after a failed statement or a dead connect
 
 from __future__ import annotations
 
+import asyncio
 import uuid
 from collections.abc import AsyncIterator
 from typing import Any
@@ -18,6 +19,7 @@ from opencpms_contracts.base import Event
 from opencpms_db.driver import DriverStatement, driver_reads
 from opencpms_db.engine import create_engine
 from opencpms_db.outbox import outbox_table
+from opencpms_db.provision import plain_url
 from opencpms_db.unit_of_work import DriverUnitOfWork
 
 pytestmark = pytest.mark.integration
@@ -98,19 +100,85 @@ async def test_a_unit_left_uncommitted_leaves_nothing(engine: AsyncEngine) -> No
 async def test_after_a_failed_statement_the_pooled_connection_serves_the_next_unit(
     engine: AsyncEngine,
 ) -> None:
-    async def too_long() -> None:
+    async def too_long() -> int:
         async with DriverUnitOfWork(engine, outbox) as work:
-            await INSERT.fetchval(work.connection, name="much too long")
+            pid = work.connection.get_server_pid()
+            try:
+                await INSERT.fetchval(work.connection, name="much too long")
+            except asyncpg.StringDataRightTruncationError:
+                return pid
+        raise AssertionError("the insert should have failed")
 
-    with pytest.raises(asyncpg.StringDataRightTruncationError):
-        await too_long()
-    # The pool holds one connection: this unit gets the one that failed, out of its transaction.
+    failed_on = await too_long()
+    # The pool holds one connection: rolled back, not discarded, it serves the next unit.
     async with DriverUnitOfWork(engine, outbox) as work:
-        assert work.connection.is_in_transaction()
+        assert work.connection.get_server_pid() == failed_on
         await INSERT.fetchval(work.connection, name="c")
         await work.commit()
         assert not work.connection.is_in_transaction()
     assert await names(engine) == ["c"]
+
+
+async def test_a_commit_cancelled_midway_raises_the_cancellation_and_frees_the_pool(
+    engine: AsyncEngine,
+) -> None:
+    # A deferred trigger makes COMMIT itself take a while, so the cancellation lands inside it.
+    async with engine.begin() as conn:
+        await conn.execute(
+            sql_text(
+                f"CREATE FUNCTION {SCHEMA}.slow() RETURNS trigger LANGUAGE plpgsql AS $$"
+                " BEGIN PERFORM pg_sleep(2); RETURN NULL; END $$"
+            )
+        )
+        await conn.execute(
+            sql_text(
+                f"CREATE CONSTRAINT TRIGGER slow AFTER INSERT ON {SCHEMA}.notes"
+                f" DEFERRABLE INITIALLY DEFERRED FOR EACH ROW EXECUTE FUNCTION {SCHEMA}.slow()"
+            )
+        )
+    in_commit = asyncio.Event()
+
+    async def slow_commit() -> None:
+        async with DriverUnitOfWork(engine, outbox) as work:
+            await INSERT.fetchval(work.connection, name="s")
+            in_commit.set()
+            await work.commit()
+
+    task = asyncio.create_task(slow_commit())
+    await in_commit.wait()
+    await asyncio.sleep(0.2)
+    task.cancel()
+    with pytest.raises(asyncio.CancelledError):
+        await task
+    async with engine.begin() as conn:
+        await conn.execute(sql_text(f"DROP TRIGGER slow ON {SCHEMA}.notes"))
+    async with DriverUnitOfWork(engine, outbox) as work:
+        await INSERT.fetchval(work.connection, name="t")
+        await work.commit()
+    assert "t" in await names(engine)
+
+
+async def test_connections_the_server_closed_while_idle_are_skipped(database_url: str) -> None:
+    engine = create_engine(database_url, pool_size=3)
+    try:
+        units = [DriverUnitOfWork(engine, None) for _ in range(3)]
+        for unit in units:
+            await unit.__aenter__()
+        pids = [unit.connection.get_server_pid() for unit in units]
+        for unit in units:
+            await unit.__aexit__(None, None, None)
+        # A restart or failover, as the pool sees it: every idle connection closed by the server.
+        admin = await asyncpg.connect(plain_url(database_url))
+        try:
+            await admin.execute("SELECT pg_terminate_backend(pid) FROM unnest($1::int[]) pid", pids)
+        finally:
+            await admin.close()
+        await asyncio.sleep(0.3)
+        async with DriverUnitOfWork(engine, None) as work:
+            assert work.connection.get_server_pid() not in pids
+            assert await work.connection.fetchval("SELECT 1") == 1
+    finally:
+        await engine.dispose()
 
 
 async def test_a_connection_that_died_is_replaced(engine: AsyncEngine) -> None:

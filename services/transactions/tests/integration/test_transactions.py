@@ -209,8 +209,7 @@ async def test_replayed_seq_no_changes_nothing(rpc, events, station_id):
 
 
 async def test_a_seq_no_sent_twice_at_once_applies_once(rpc, events, station_id):
-    """The lock and the seqNo claim are one statement: a copy racing its original waits on the
-    row's lock, then finds the seqNo taken."""
+    """Copies of one event racing each other: one applies, the others are duplicates."""
     tx_id = str(uuid.uuid4())
     await call(
         rpc,
@@ -228,6 +227,37 @@ async def test_a_seq_no_sent_twice_at_once_applies_once(rpc, events, station_id)
     assert sorted(answer.duplicate for answer in answers) == [False] + [True] * 7
     await barrier(rpc, events)
     assert events.of(station_id) == ["transaction.started", "transaction.updated"]
+
+
+async def test_events_of_one_transaction_at_once_lose_no_update(rpc, events, station_id):
+    """Different seqNos of one transaction arriving together: each waits for the row's lock
+    (taken with its claim, in one statement) and folds its reading into what the one before
+    wrote, so none is lost."""
+    tx_id = str(uuid.uuid4())
+    await call(
+        rpc,
+        tx.START_TRANSACTION,
+        start_16(station_id, station_transaction_id=tx_id, seq_no=0, meter_start_wh=1000),
+    )
+    updates = [
+        tx.UpdateTransaction(
+            station_id=station_id,
+            station_transaction_id=tx_id,
+            seq_no=n,
+            timestamp=T0 + timedelta(minutes=n),
+            meter_values=[energy(n, 1000 + 500 * n)],
+        )
+        for n in range(1, 9)
+    ]
+    answers = await asyncio.gather(*(call(rpc, tx.UPDATE_TRANSACTION, u) for u in updates))
+    assert not any(answer.duplicate for answer in answers)
+    detail = await call(
+        rpc, tx.GET_TRANSACTION, tx.TransactionRef(transaction_id=answers[0].transaction_id)
+    )
+    assert detail.energy_wh == 4000
+    assert len(detail.meter_values) == 8
+    await barrier(rpc, events)
+    assert events.of(station_id) == ["transaction.started"] + ["transaction.updated"] * 8
 
 
 async def test_ended_is_published_once_however_often_the_end_arrives(rpc, events, station_id):
