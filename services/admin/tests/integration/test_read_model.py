@@ -318,6 +318,9 @@ async def test_an_older_firmware_or_log_upload_status_never_overwrites_a_newer_o
     await publish(
         broker, ev.LogUploadStatusChanged(station_id=station, status="Uploaded", at=at(5))
     )
+    await publish(
+        broker, ev.LogUploadStatusChanged(station_id=station, status="Uploading", at=at(3))
+    )
     # A marker event behind them: once it shows, the ones before it were applied.
     await publish(broker, ev.StationConnected(**connection(station, "m1", 61), ocpp_version="1.6"))
 
