@@ -126,11 +126,17 @@ class DriverUnitOfWork(_OutboxWork):
     """The same on asyncpg: ``async with factory() as uow: ...; await uow.commit()``, statements
     (:class:`opencpms_db.driver.DriverStatement`) on ``uow.connection``.
 
-    The connection is checked out of the engine's pool and the transaction is asyncpg's own.
-    SQLAlchemy never sees a statement on it, so its pool's rollback on return is a no-op: this
-    class rolls back itself, and discards a connection whose rollback failed, or whose COMMIT
-    failed or was interrupted (its state is then unknown), rather than return it to the pool
-    mid-transaction.
+    The connection is checked out of the engine's pool and this class runs BEGIN, COMMIT and
+    ROLLBACK on it. SQLAlchemy never sees a statement on it, so its pool's rollback on return
+    is a no-op: this class rolls back itself, and discards a connection whose rollback failed,
+    or whose COMMIT failed or was interrupted (its state is then unknown), rather than return it
+    to the pool mid-transaction.
+
+    ``durable=False`` is for work whose loss in a database crash costs only a repeat: its
+    COMMIT does not wait for the write-ahead log to reach disk. The outbox relays use it for the
+    deletion of rows they published; lost, the rows are published again, which consumers absorb
+    as they absorb any redelivery. Everything else stays durable: a station's answer, a
+    read-model write whose event was acknowledged, a CDR.
     """
 
     connection: asyncpg.Connection
@@ -140,17 +146,20 @@ class DriverUnitOfWork(_OutboxWork):
         engine: AsyncEngine,
         outbox: Table | None,
         on_commit: Callable[[], None] | None = None,
+        *,
+        durable: bool = True,
     ) -> None:
         super().__init__(outbox, on_commit)
         self._engine = engine
         self._outbox_insert = None if outbox is None else _driver_outbox_insert(outbox)
+        # One round trip either way: without parameters asyncpg sends both in one message.
+        self._begin = "BEGIN" if durable else "BEGIN; SET LOCAL synchronous_commit TO OFF"
 
     async def __aenter__(self) -> Self:
         self._pooled, self.connection = await checkout(self._engine)
         self._commit_sent = False
         try:
-            self._transaction = self.connection.transaction()
-            await self._transaction.start()
+            await self.connection.execute(self._begin)
         except BaseException:
             await self._discard()
             raise
@@ -163,14 +172,17 @@ class DriverUnitOfWork(_OutboxWork):
 
     async def _commit(self) -> None:
         self._commit_sent = True
-        await self._transaction.commit()
+        status = await self.connection.execute("COMMIT")
+        if status != "COMMIT":
+            # PostgreSQL answers COMMIT in a failed transaction with ROLLBACK, not an error.
+            raise RuntimeError(f"the transaction was not committed: {status}")
 
     async def _rollback(self) -> None:
         if self._commit_sent or self.connection.is_closed():
             await self._discard()
             return
         try:
-            await self._transaction.rollback()
+            await self.connection.execute("ROLLBACK")
         except BaseException:
             await self._discard()
             raise

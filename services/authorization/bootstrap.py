@@ -66,7 +66,9 @@ async def build(
     broker = await Broker.open(
         settings.amqp_url.get_secret_value(), name=node_name, source=f"/opencpms/{SERVICE}"
     )
-    relay = OutboxRelay(lambda: DriverUnitOfWork(engine, None), outbox, broker.publisher)
+    relay = OutboxRelay(
+        lambda: DriverUnitOfWork(engine, None, durable=False), outbox, broker.publisher
+    )
     dependencies = {
         "uow": lambda: UnitOfWork(sessions, outbox, on_commit=relay.wake),
         # The station-facing operations load no ORM objects: they run on the driver, at about

@@ -76,7 +76,9 @@ async def build(
     broker = await Broker.open(
         settings.amqp_url.get_secret_value(), name=node_name, source=f"/opencpms/{SERVICE}"
     )
-    relay = OutboxRelay(lambda: DriverUnitOfWork(engine, None), outbox, broker.publisher)
+    relay = OutboxRelay(
+        lambda: DriverUnitOfWork(engine, None, durable=False), outbox, broker.publisher
+    )
 
     def uow() -> UnitOfWork:
         return UnitOfWork(sessions, outbox, on_commit=relay.wake)

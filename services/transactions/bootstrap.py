@@ -59,7 +59,9 @@ async def build(
     broker = await Broker.open(
         settings.amqp_url.get_secret_value(), name=node_name, source=f"/opencpms/{SERVICE}"
     )
-    relay = OutboxRelay(lambda: DriverUnitOfWork(engine, None), outbox, broker.publisher)
+    relay = OutboxRelay(
+        lambda: DriverUnitOfWork(engine, None, durable=False), outbox, broker.publisher
+    )
 
     def uow() -> DriverUnitOfWork:
         return DriverUnitOfWork(engine, outbox, on_commit=relay.wake)

@@ -5,6 +5,7 @@ pool outside a transaction, including after a failed statement or a dead connect
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import uuid
 from collections.abc import AsyncIterator
 from typing import Any
@@ -117,6 +118,33 @@ async def test_after_a_failed_statement_the_pooled_connection_serves_the_next_un
         await work.commit()
         assert not work.connection.is_in_transaction()
     assert await names(engine) == ["c"]
+
+
+async def test_a_commit_after_a_swallowed_error_is_refused(engine: AsyncEngine) -> None:
+    async def swallowing_handler() -> None:
+        async with DriverUnitOfWork(engine, outbox) as work:
+            await INSERT.fetchval(work.connection, name="f")
+            with contextlib.suppress(asyncpg.StringDataRightTruncationError):
+                await INSERT.fetchval(work.connection, name="much too long")
+            await work.commit()
+
+    # PostgreSQL answers that COMMIT with ROLLBACK, not an error.
+    with pytest.raises(RuntimeError, match="not committed: ROLLBACK"):
+        await swallowing_handler()
+    assert await names(engine) == []
+
+
+async def test_a_unit_that_need_not_be_durable_commits_without_waiting_for_the_disk(
+    engine: AsyncEngine,
+) -> None:
+    async with DriverUnitOfWork(engine, outbox, durable=False) as work:
+        assert await work.connection.fetchval("SHOW synchronous_commit") == "off"
+        await INSERT.fetchval(work.connection, name="g")
+        await work.commit()
+    assert await names(engine) == ["g"]
+    # Only for that transaction: the pool's one connection waits again for the next.
+    async with DriverUnitOfWork(engine, outbox) as work:
+        assert await work.connection.fetchval("SHOW synchronous_commit") == "on"
 
 
 async def test_a_commit_cancelled_midway_raises_the_cancellation_and_frees_the_pool(
