@@ -209,6 +209,34 @@ async def test_bad_credentials_are_refused_at_the_handshake(running_system, admi
     assert refused.value.response.status_code == 401
 
 
+async def test_a_deleted_station_leaves_the_station_list_and_is_refused(running_system, admin):
+    station_id, password = new_station_id(), new_password()
+    await register_station(admin, station_id, password)
+    async with charge_point(running_system.gateway_url, station_id, password) as cp:
+        boot = await cp.call(
+            call.BootNotification(charge_point_vendor="ACME", charge_point_model="M1")
+        )
+        assert boot.status == "Accepted"
+
+    async def booted():
+        return (await admin.get(f"/stations/{station_id}")).json()["booted_at"]
+
+    await eventually(booted)
+    assert (await admin.delete(f"/stations/{station_id}")).status_code == 204
+    assert (await admin.get(f"/stations/{station_id}")).status_code == 404
+    # The read model keeps a tombstone, which no listing shows.
+    listed = (await admin.get("/stations", params={"q": station_id})).json()
+    assert listed["total"] == 0
+    with pytest.raises(websockets.InvalidStatus) as refused:
+        async with websockets.connect(
+            f"{running_system.gateway_url}/{station_id}",
+            subprotocols=["ocpp1.6"],
+            additional_headers=basic_auth(station_id, password),
+        ):
+            pass
+    assert refused.value.response.status_code == 401
+
+
 async def test_handshake_without_a_supported_subprotocol_is_refused(running_system, admin):
     station_id, password = new_station_id(), new_password()
     await register_station(admin, station_id, password)
