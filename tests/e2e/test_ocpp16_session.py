@@ -189,6 +189,18 @@ async def test_station_is_visible_to_the_operator_after_boot(running_system, adm
     await eventually(offline)
 
 
+async def refused_with(
+    gateway_url: str, station_id: str, headers: dict[str, str], subprotocol: str = "ocpp1.6"
+) -> int:
+    """The HTTP status the gateway refuses this handshake with."""
+    with pytest.raises(websockets.InvalidStatus) as refused:
+        async with websockets.connect(
+            f"{gateway_url}/{station_id}", subprotocols=[subprotocol], additional_headers=headers
+        ):
+            pass
+    return refused.value.response.status_code
+
+
 @pytest.mark.parametrize("case", ["wrong password", "unknown station", "no credentials"])
 async def test_bad_credentials_are_refused_at_the_handshake(running_system, admin, case):
     station_id, password = new_station_id(), new_password()
@@ -199,14 +211,7 @@ async def test_bad_credentials_are_refused_at_the_handshake(running_system, admi
         "no credentials": {},
     }[case]
     target = "NOBODY-" + station_id if case == "unknown station" else station_id
-    with pytest.raises(websockets.InvalidStatus) as refused:
-        async with websockets.connect(
-            f"{running_system.gateway_url}/{target}",
-            subprotocols=["ocpp1.6"],
-            additional_headers=headers,
-        ):
-            pass
-    assert refused.value.response.status_code == 401
+    assert await refused_with(running_system.gateway_url, target, headers) == 401
 
 
 async def test_a_deleted_station_leaves_the_station_list_and_is_refused(running_system, admin):
@@ -227,27 +232,16 @@ async def test_a_deleted_station_leaves_the_station_list_and_is_refused(running_
     # The read model keeps a tombstone, which no listing shows.
     listed = (await admin.get("/stations", params={"q": station_id})).json()
     assert listed["total"] == 0
-    with pytest.raises(websockets.InvalidStatus) as refused:
-        async with websockets.connect(
-            f"{running_system.gateway_url}/{station_id}",
-            subprotocols=["ocpp1.6"],
-            additional_headers=basic_auth(station_id, password),
-        ):
-            pass
-    assert refused.value.response.status_code == 401
+    headers = basic_auth(station_id, password)
+    assert await refused_with(running_system.gateway_url, station_id, headers) == 401
 
 
 async def test_handshake_without_a_supported_subprotocol_is_refused(running_system, admin):
     station_id, password = new_station_id(), new_password()
     await register_station(admin, station_id, password)
-    with pytest.raises(websockets.InvalidStatus) as refused:
-        async with websockets.connect(
-            f"{running_system.gateway_url}/{station_id}",
-            subprotocols=["ocpp1.2"],
-            additional_headers=basic_auth(station_id, password),
-        ):
-            pass
-    assert refused.value.response.status_code == 400
+    headers = basic_auth(station_id, password)
+    status = await refused_with(running_system.gateway_url, station_id, headers, "ocpp1.2")
+    assert status == 400
 
 
 async def test_blocked_tag_is_blocked(running_system, admin):

@@ -56,6 +56,16 @@ def start_16(station_id: str, **overrides) -> tx.StartTransaction:
     return tx.StartTransaction.model_validate(values)
 
 
+async def start_2(rpc, station_id: str, *, meter_start_wh: int) -> str:
+    """Starts a 2.0.1 transaction (seqNo 0); its station transaction id."""
+    tx_id = str(uuid.uuid4())
+    start = start_16(
+        station_id, station_transaction_id=tx_id, seq_no=0, meter_start_wh=meter_start_wh
+    )
+    await call(rpc, tx.START_TRANSACTION, start)
+    return tx_id
+
+
 async def barrier(rpc, events) -> None:
     """Every event emitted before this call has been delivered once it returns: the relay
     publishes in commit order and the subscriber's queue keeps it."""
@@ -179,12 +189,7 @@ async def test_another_start_on_the_same_connector_is_another_transaction(rpc, s
 
 
 async def test_replayed_seq_no_changes_nothing(rpc, events, station_id):
-    tx_id = str(uuid.uuid4())
-    await call(
-        rpc,
-        tx.START_TRANSACTION,
-        start_16(station_id, station_transaction_id=tx_id, seq_no=0, meter_start_wh=500),
-    )
+    tx_id = await start_2(rpc, station_id, meter_start_wh=500)
     update = {
         "station_id": station_id,
         "station_transaction_id": tx_id,
@@ -210,12 +215,7 @@ async def test_replayed_seq_no_changes_nothing(rpc, events, station_id):
 
 async def test_a_seq_no_sent_twice_at_once_applies_once(rpc, events, station_id):
     """Copies of one event racing each other: one applies, the others are duplicates."""
-    tx_id = str(uuid.uuid4())
-    await call(
-        rpc,
-        tx.START_TRANSACTION,
-        start_16(station_id, station_transaction_id=tx_id, seq_no=0, meter_start_wh=500),
-    )
+    tx_id = await start_2(rpc, station_id, meter_start_wh=500)
     update = tx.UpdateTransaction(
         station_id=station_id,
         station_transaction_id=tx_id,
@@ -233,12 +233,7 @@ async def test_events_of_one_transaction_at_once_lose_no_update(rpc, events, sta
     """Different seqNos of one transaction arriving together: each waits for the row's lock
     (taken with its claim, in one statement) and folds its reading into what the one before
     wrote, so none is lost."""
-    tx_id = str(uuid.uuid4())
-    await call(
-        rpc,
-        tx.START_TRANSACTION,
-        start_16(station_id, station_transaction_id=tx_id, seq_no=0, meter_start_wh=1000),
-    )
+    tx_id = await start_2(rpc, station_id, meter_start_wh=1000)
     updates = [
         tx.UpdateTransaction(
             station_id=station_id,
@@ -261,10 +256,7 @@ async def test_events_of_one_transaction_at_once_lose_no_update(rpc, events, sta
 
 
 async def test_ended_is_published_once_however_often_the_end_arrives(rpc, events, station_id):
-    tx_id = str(uuid.uuid4())
-    await call(
-        rpc, tx.START_TRANSACTION, start_16(station_id, station_transaction_id=tx_id, seq_no=0)
-    )
+    tx_id = await start_2(rpc, station_id, meter_start_wh=1000)
     for seq_no in (1, 2):  # an End resent under a new seqNo (a station that lost the answer)
         await call(
             rpc,
