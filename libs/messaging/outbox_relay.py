@@ -1,9 +1,9 @@
 """Moves committed outbox rows onto the broker (ARCHITECTURE §5).
 
-Rows are claimed with ``FOR UPDATE SKIP LOCKED`` so replicas of a service relay in parallel
-without publishing a row twice; a row is deleted only after the broker confirmed it. If the
-process dies between confirm and delete the event is published again with the same CloudEvents
-id, which consumers' inboxes absorb.
+Rows are taken with ``FOR UPDATE SKIP LOCKED`` so replicas of a service relay in parallel
+without publishing a row twice; a row's deletion commits only after the broker confirmed it. If
+the process dies between confirm and commit the event is published again with the same
+CloudEvents id, which consumers' inboxes absorb.
 """
 
 from __future__ import annotations
@@ -12,8 +12,7 @@ import asyncio
 import contextlib
 import logging
 
-from sqlalchemy import BigInteger, Table, any_, bindparam, delete, select
-from sqlalchemy.dialects.postgresql import ARRAY
+from sqlalchemy import Table, delete, select
 
 from opencpms_db.driver import DriverStatement
 from opencpms_db.unit_of_work import DriverUnitOfWorkFactory
@@ -39,8 +38,14 @@ class OutboxRelay:
     ) -> None:
         self._work = work
         t = outbox
-        self._claim = DriverStatement(
-            select(
+        # Taken and deleted in one statement, inside the pass's transaction: the deletion holds
+        # only if the broker confirmed every row, since a failed pass rolls it back. Replicas
+        # skip each other's rows.
+        batch = select(t.c.id).order_by(t.c.id).limit(batch_size).with_for_update(skip_locked=True)
+        self._take = DriverStatement(
+            delete(t)
+            .where(t.c.id.in_(batch.scalar_subquery()))
+            .returning(
                 t.c.id,
                 t.c.event_id,
                 t.c.event_type,
@@ -49,13 +54,6 @@ class OutboxRelay:
                 t.c.data,
                 t.c.occurred_at,
             )
-            .order_by(t.c.id)
-            .limit(batch_size)
-            .with_for_update(skip_locked=True)
-        )
-        # ``= ANY(array)``: one statement text for every batch size, prepared once.
-        self._delete = DriverStatement(
-            delete(t).where(t.c.id == any_(bindparam("ids", type_=ARRAY(BigInteger))))
         )
         self._publisher = publisher
         self._batch_size = batch_size
@@ -87,7 +85,8 @@ class OutboxRelay:
     async def relay_batch(self) -> int:
         """Publishes one batch in id order and deletes it; returns how many rows it relayed."""
         async with self._work() as work:
-            rows = await self._claim.fetch(work.connection)
+            # RETURNING follows no order of its own.
+            rows = sorted(await self._take.fetch(work.connection), key=lambda row: row["id"])
             if not rows:
                 return 0
             # Confirms are awaited together: one round trip per batch, not per row.
@@ -104,6 +103,5 @@ class OutboxRelay:
                     for row in rows
                 )
             )
-            await self._delete.execute(work.connection, ids=[row["id"] for row in rows])
             await work.commit()
         return len(rows)

@@ -8,6 +8,7 @@ from collections.abc import AsyncIterator
 from datetime import UTC, datetime
 
 import pytest
+from aiormq.exceptions import ChannelInvalidStateError
 from sqlalchemy import MetaData, Table, func, insert, select, text
 from sqlalchemy.ext.asyncio import AsyncEngine
 
@@ -37,21 +38,25 @@ async def outbox(database_url: str) -> AsyncIterator[tuple[AsyncEngine, Table]]:
     await engine.dispose()
 
 
-async def test_a_pass_publishes_a_batch_in_order_and_deletes_only_it(
-    outbox: tuple[AsyncEngine, Table], broker: Broker
-) -> None:
-    engine, table = outbox
+def heartbeat_rows(count: int) -> list[dict[str, object]]:
     station_id = f"RELAY-{uuid.uuid4().hex[:8]}"
-    channel = await broker.connection.channel()
-    queue = await channel.declare_queue(exclusive=True)
-    await queue.bind(broker.exchanges.events, routing_key=StationHeartbeat.routing_key())
-    rows = [
+    return [
         outbox_row(
             StationHeartbeat(station_id=station_id, connection_id=str(n), at=datetime.now(UTC)),
             subject=station_id,
         )
-        for n in range(5)
+        for n in range(count)
     ]
+
+
+async def test_a_pass_publishes_a_batch_in_order_and_deletes_only_it(
+    outbox: tuple[AsyncEngine, Table], broker: Broker
+) -> None:
+    engine, table = outbox
+    channel = await broker.connection.channel()
+    queue = await channel.declare_queue(exclusive=True)
+    await queue.bind(broker.exchanges.events, routing_key=StationHeartbeat.routing_key())
+    rows = heartbeat_rows(5)
     async with engine.begin() as conn:
         await conn.execute(insert(table), rows)
 
@@ -71,3 +76,22 @@ async def test_a_pass_publishes_a_batch_in_order_and_deletes_only_it(
         received.append(message.message_id)
     assert received == [str(row["event_id"]) for row in rows]
     await channel.close()
+
+
+async def test_a_pass_the_broker_did_not_confirm_deletes_nothing(
+    outbox: tuple[AsyncEngine, Table], amqp_url: str
+) -> None:
+    engine, table = outbox
+    rows = heartbeat_rows(3)
+    async with engine.begin() as conn:
+        await conn.execute(insert(table), rows)
+    # A broker connection that has gone away: publishing fails after the rows were taken.
+    gone = await Broker.open(amqp_url, name="relay-test-gone", source="/tests/relay")
+    await gone.close()
+    relay = OutboxRelay(
+        lambda: DriverUnitOfWork(engine, None, durable=False), table, gone.publisher
+    )
+    with pytest.raises(ChannelInvalidStateError):
+        await relay.relay_batch()
+    async with engine.connect() as conn:
+        assert (await conn.execute(select(func.count()).select_from(table))).scalar_one() == 3
