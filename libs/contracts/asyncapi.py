@@ -19,6 +19,11 @@ from opencpms_contracts.data_transfer import (
 from opencpms_contracts.stations import StationConnected
 
 REF = "#/components/schemas/{model}"
+# Calls of one operation may travel together (opencpms_messaging.rpc_batch).
+RPC_BATCHES = (
+    "Calls that wait together may share one message: header x-batch (the count) and a JSON "
+    "array of requests."
+)
 
 
 def document(version: str = "0.1.0") -> dict[str, Any]:
@@ -77,12 +82,15 @@ def document(version: str = "0.1.0") -> dict[str, Any]:
         }
         channels[key] = {
             "address": key,
-            "description": f"opencpms.rpc direct exchange, routing key {key}. {op.summary}",
+            "description": f"opencpms.rpc direct exchange, routing key {key}. {op.summary} "
+            + RPC_BATCHES,
             "messages": {request_name: {"$ref": f"#/components/messages/{request_name}"}},
         }
         channels[f"{key}.reply"] = {
             "address": None,
-            "description": "The caller's reply queue (reply_to); header x-status ok|error.",
+            "description": "The caller's reply queue (reply_to); header x-status ok|error. "
+            "A batch's reply has header x-batch and a JSON array, in request order, of "
+            '{"status": "ok"|"error", "body": reply or {code, message, details}}.',
             "messages": {reply_name: {"$ref": f"#/components/messages/{reply_name}"}},
         }
         async_operations[f"rpc.{key}"] = {

@@ -18,6 +18,7 @@ from opencpms_messaging.connection import connect
 from opencpms_messaging.consumer import EventConsumer
 from opencpms_messaging.publisher import EventPublisher
 from opencpms_messaging.rpc import RpcClient, RpcServer
+from opencpms_messaging.rpc_batch import DEFAULT_MAX_BATCH, DEFAULT_MAX_IN_FLIGHT
 from opencpms_messaging.topology import Exchanges, declare_exchanges
 
 
@@ -47,12 +48,22 @@ class Broker:
         broker._channels.append(channel)
         return broker
 
-    async def rpc_client(self) -> RpcClient:
+    async def rpc_client(
+        self, *, max_batch: int = DEFAULT_MAX_BATCH, max_in_flight: int = DEFAULT_MAX_IN_FLIGHT
+    ) -> RpcClient:
+        """The process's RPC client; the batching limits (rpc_batch) apply to the first call
+        that creates it."""
         if self._rpc_client is None:
             channel = await self.connection.channel(publisher_confirms=True, on_return_raises=True)
             self._channels.append(channel)
             exchanges = await declare_exchanges(channel)
-            client = RpcClient(channel, exchanges.rpc, name=self.name)
+            client = RpcClient(
+                channel,
+                exchanges.rpc,
+                name=self.name,
+                max_batch=max_batch,
+                max_in_flight=max_in_flight,
+            )
             await client.start()
             self._rpc_client, self._rpc_exchanges = client, exchanges
         return self._rpc_client

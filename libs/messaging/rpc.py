@@ -26,6 +26,19 @@ from aiormq.exceptions import PublishError
 from pydantic import ValidationError
 
 from opencpms_contracts.base import Contract, Operation
+from opencpms_messaging.rpc_batch import (
+    BATCH_HEADER,
+    DEFAULT_MAX_BATCH,
+    DEFAULT_MAX_IN_FLIGHT,
+    ERROR,
+    OK,
+    CallBatcher,
+    PendingCall,
+    decode_batch,
+    decode_batch_reply,
+    encode_batch,
+    encode_batch_reply,
+)
 from opencpms_messaging.rpc_errors import (
     RpcError,
     RpcErrorBody,
@@ -40,6 +53,7 @@ log = logging.getLogger(__name__)
 RequestT = TypeVar("RequestT", bound=Contract)
 ReplyT = TypeVar("ReplyT", bound=Contract)
 Handler = Callable[[Any], Awaitable[Contract]]
+ModelT = TypeVar("ModelT", bound=Contract)
 
 STATUS_HEADER = "x-status"
 
@@ -47,7 +61,15 @@ STATUS_HEADER = "x-status"
 class RpcClient:
     """Calls operations and waits for their replies. One per process is enough."""
 
-    def __init__(self, channel: AbstractChannel, exchange: AbstractExchange, *, name: str) -> None:
+    def __init__(
+        self,
+        channel: AbstractChannel,
+        exchange: AbstractExchange,
+        *,
+        name: str,
+        max_batch: int = DEFAULT_MAX_BATCH,
+        max_in_flight: int = DEFAULT_MAX_IN_FLIGHT,
+    ) -> None:
         # ``channel`` must be opened with publisher confirms and ``on_return_raises``: only then
         # does the client library report a returned (unroutable) request.
         self._channel = channel
@@ -55,6 +77,10 @@ class RpcClient:
         self._reply_queue_name = f"rpc.reply.{name}.{uuid.uuid4().hex[:12]}"
         self._pending: dict[str, asyncio.Future[AbstractIncomingMessage]] = {}
         self._queue: AbstractQueue | None = None
+        # Calls of one operation share messages once ``max_in_flight`` are out (rpc_batch).
+        self._max_batch = max_batch
+        self._max_in_flight = max_in_flight
+        self._batchers: dict[str, CallBatcher] = {}
 
     async def start(self) -> None:
         # Named by us (not by the server) so a robust reconnect re-declares the same queue.
@@ -68,15 +94,47 @@ class RpcClient:
     ) -> ReplyT:
         if not isinstance(request, op.request):
             raise TypeError(f"{op.routing_key} takes {op.request.__name__}")
-        reply = await self.request(
-            self._exchange,
-            op.routing_key,
-            request,
-            message_type=op.routing_key,
-            timeout=timeout,
-            unroutable=f"no service consumes {op.routing_key}",
-        )
-        return op.reply.model_validate_json(reply)
+        batcher = self._batchers.get(op.routing_key)
+        if batcher is None:
+            batcher = self._batchers[op.routing_key] = CallBatcher(
+                functools.partial(self._send_calls, op.routing_key),
+                max_batch=self._max_batch,
+                max_in_flight=self._max_in_flight,
+            )
+        pending = PendingCall(request.model_dump_json().encode(), timeout)
+        batcher.submit(pending)
+        try:
+            # On a timeout the call's future is cancelled: a batch not yet sent leaves it out.
+            status, body = await asyncio.wait_for(pending.result, timeout)
+        except TimeoutError:
+            raise RpcTimeoutError(f"{op.routing_key} got no answer within {timeout:g} s") from None
+        if status == ERROR:
+            raise error_from_body(_decoded(RpcErrorBody, body))
+        return _decoded(op.reply, body)
+
+    async def _send_calls(self, routing_key: str, calls: list[PendingCall]) -> None:
+        """One message for ``calls`` (the plain format for one), and each call's result."""
+        single = len(calls) == 1
+        body = calls[0].body if single else encode_batch([call.body for call in calls])
+        try:
+            reply = await self._round_trip(
+                self._exchange,
+                routing_key,
+                body,
+                message_type=routing_key,
+                timeout=max(call.timeout for call in calls),
+                unroutable=f"no service consumes {routing_key}",
+                headers=None if single else {BATCH_HEADER: len(calls)},
+            )
+            results = _results_of(reply, len(calls))
+        except RpcError as exc:
+            for call in calls:
+                if not call.result.done():
+                    call.result.set_exception(exc)
+            return
+        for call, result in zip(calls, results, strict=True):
+            if not call.result.done():
+                call.result.set_result(result)
 
     async def request(
         self,
@@ -90,13 +148,37 @@ class RpcClient:
     ) -> bytes:
         """Publishes ``request`` on ``exchange`` and returns the body of a successful reply;
         raises the :class:`RpcError` the serving side reported, :class:`RpcNoRouteError`
-        (message ``unroutable``) when the broker returned the request, or a timeout."""
+        (message ``unroutable``) when the broker returned the request, or a timeout. Never
+        batched: for messages each bound somewhere else (a station's commands)."""
+        reply = await self._round_trip(
+            exchange,
+            routing_key,
+            request.model_dump_json().encode(),
+            message_type=message_type,
+            timeout=timeout,
+            unroutable=unroutable,
+        )
+        if reply.headers.get(STATUS_HEADER) == "error":
+            raise error_from_body(RpcErrorBody.model_validate_json(reply.body))
+        return reply.body
+
+    async def _round_trip(
+        self,
+        exchange: AbstractExchange,
+        routing_key: str,
+        body: bytes,
+        *,
+        message_type: str,
+        timeout: float,
+        unroutable: str,
+        headers: dict[str, int] | None = None,
+    ) -> AbstractIncomingMessage:
         correlation_id = uuid.uuid4().hex
         future: asyncio.Future[AbstractIncomingMessage] = asyncio.get_running_loop().create_future()
         self._pending[correlation_id] = future
         try:
             message = aio_pika.Message(
-                body=request.model_dump_json().encode(),
+                body=body,
                 content_type="application/json",
                 correlation_id=correlation_id,
                 message_id=correlation_id,
@@ -104,6 +186,7 @@ class RpcClient:
                 type=message_type,
                 expiration=timeout,
                 delivery_mode=aio_pika.DeliveryMode.NOT_PERSISTENT,
+                headers=headers,  # type: ignore[arg-type]
             )
             # The confirm is not awaited before the reply: it runs alongside, and only its
             # failure (a returned request, a lost channel) ends the wait early.
@@ -112,21 +195,41 @@ class RpcClient:
             )
             published.add_done_callback(functools.partial(_on_published, future, unroutable))
             try:
-                reply = await asyncio.wait_for(future, timeout)
+                return await asyncio.wait_for(future, timeout)
             except TimeoutError:
                 raise RpcTimeoutError(
                     f"{message_type} for {routing_key} got no answer within {timeout:g} s"
                 ) from None
         finally:
             self._pending.pop(correlation_id, None)
-        if reply.headers.get(STATUS_HEADER) == "error":
-            raise error_from_body(RpcErrorBody.model_validate_json(reply.body))
-        return reply.body
 
     async def _on_reply(self, message: AbstractIncomingMessage) -> None:
         future = self._pending.get(message.correlation_id or "")
         if future is not None and not future.done():
             future.set_result(message)
+
+
+def _results_of(reply: AbstractIncomingMessage, expected: int) -> list[tuple[str, Any]]:
+    """Each call's ``(status, body)`` from the reply to its message."""
+    status = reply.headers.get(STATUS_HEADER)
+    if reply.headers.get(BATCH_HEADER) is not None:
+        try:
+            return decode_batch_reply(reply.body, expected)
+        except ValueError as exc:
+            raise RpcError(f"malformed batch reply: {exc}") from None
+    if status == ERROR:  # the message as a whole was refused: every call in it fails
+        error = error_from_body(RpcErrorBody.model_validate_json(reply.body))
+        raise error
+    if expected != 1:
+        raise RpcError("a batch was answered by a server that does not take batches")
+    return [(OK, reply.body)]
+
+
+def _decoded(model: type[ModelT], body: Any) -> ModelT:
+    # A single reply is still the raw JSON; a batch reply's items were decoded with the array.
+    if isinstance(body, bytes | str):
+        return model.model_validate_json(body)
+    return model.model_validate(body)
 
 
 def _on_published(
@@ -198,20 +301,45 @@ class RpcServer:
 
     async def _on_request(self, message: AbstractIncomingMessage) -> None:
         entry = self._handlers.get(message.routing_key or "")
+        headers: dict[str, int] | None = None
+        if message.headers.get(BATCH_HEADER) is not None:
+            status, body, headers = await self._serve_batch(entry, message)
+        else:
+            status, body = await self._serve(entry, message.routing_key, message.body)
+        await publish_reply(self._channel, message, body, status, headers=headers)
+        await message.ack()
+
+    async def _serve_batch(
+        self, entry: tuple[Operation[Any, Any], Handler] | None, message: AbstractIncomingMessage
+    ) -> tuple[str, bytes, dict[str, int] | None]:
+        """Every request of a batch, at once (each is a different station's call, so none
+        waits for another), answered together in the order they came."""
+        try:
+            items = decode_batch(message.body)
+        except ValueError as exc:
+            error = RpcErrorBody(code="invalid", message=f"malformed batch: {exc}")
+            return ERROR, error.model_dump_json().encode(), None
+        results = await asyncio.gather(
+            *(self._serve(entry, message.routing_key, item) for item in items)
+        )
+        return OK, encode_batch_reply(results), {BATCH_HEADER: len(results)}
+
+    async def _serve(
+        self, entry: tuple[Operation[Any, Any], Handler] | None, routing_key: str | None, body: Any
+    ) -> tuple[str, bytes]:
+        """``(status, reply body)`` for one request, raw JSON or an item of a batch."""
         try:
             if entry is None:
-                raise _UnknownOperation(f"unknown operation {message.routing_key!r}")
+                raise _UnknownOperation(f"unknown operation {routing_key!r}")
             op, handler = entry
-            request = op.request.model_validate_json(message.body)
+            request = _decoded(op.request, body)
             reply: Contract = await handler(request)
-            body, status = reply.model_dump_json().encode(), "ok"
+            return OK, reply.model_dump_json().encode()
         except Exception as exc:  # every failure becomes an error reply, never a lost request
             error = error_body(exc)
             if error.code == "internal":
-                log.exception("RPC %s failed", message.routing_key)
-            body, status = error.model_dump_json().encode(), "error"
-        await publish_reply(self._channel, message, body, status)
-        await message.ack()
+                log.exception("RPC %s failed", routing_key)
+            return ERROR, error.model_dump_json().encode()
 
 
 def rpc_queue_name(service: str, lane: str | None = None) -> str:
@@ -219,7 +347,12 @@ def rpc_queue_name(service: str, lane: str | None = None) -> str:
 
 
 async def publish_reply(
-    channel: AbstractChannel, request: AbstractIncomingMessage, body: bytes, status: str
+    channel: AbstractChannel,
+    request: AbstractIncomingMessage,
+    body: bytes,
+    status: str,
+    *,
+    headers: dict[str, int] | None = None,
 ) -> None:
     """Answers ``request`` on its ``reply_to`` queue; ``status`` is ``ok`` or ``error``."""
     if request.reply_to:
@@ -228,7 +361,7 @@ async def publish_reply(
                 body=body,
                 content_type="application/json",
                 correlation_id=request.correlation_id,
-                headers={STATUS_HEADER: status},
+                headers={STATUS_HEADER: status, **(headers or {})},
                 delivery_mode=aio_pika.DeliveryMode.NOT_PERSISTENT,
             ),
             routing_key=request.reply_to,

@@ -63,7 +63,9 @@ async def build(settings: Settings) -> GatewayNode:
         name=f"gateway-{settings.node_id}",
         source=f"/opencpms/gateway/{settings.node_id}",
     )
-    rpc = await broker.rpc_client()
+    rpc = await broker.rpc_client(
+        max_batch=settings.rpc_max_batch, max_in_flight=settings.rpc_max_in_flight
+    )
     backend = Backend(rpc, broker.publisher, timeout=settings.rpc_timeout_s)
     log_channel = await broker.connection.channel(publisher_confirms=False)
     events = EventLog(

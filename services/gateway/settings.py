@@ -9,6 +9,7 @@ from pathlib import Path
 from pydantic import Field, SecretStr
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
+from opencpms_messaging.rpc_batch import DEFAULT_MAX_BATCH, DEFAULT_MAX_IN_FLIGHT
 from opencpms_messaging.settings import amqp_url_field
 
 ENV_PREFIX = "OPENCPMS_GATEWAY_"
@@ -30,6 +31,16 @@ class Settings(BaseSettings):
     amqp_url: SecretStr = amqp_url_field(ENV_PREFIX)
     rpc_timeout_s: float = Field(
         default=10.0, gt=0, description="How long a station's request may wait on a service"
+    )
+    # Calls of one operation share broker messages once this many are out (natural batching):
+    # an idle system sends each call alone, a loaded one amortises the per-message cost.
+    rpc_max_in_flight: int = Field(
+        default=DEFAULT_MAX_IN_FLIGHT,
+        ge=1,
+        description="Broker messages of one RPC operation out at once before calls are batched",
+    )
+    rpc_max_batch: int = Field(
+        default=DEFAULT_MAX_BATCH, ge=1, description="Calls in one RPC message at most; 1: none"
     )
     frame_log: bool = Field(default=True, description="Publish every frame as station.frame")
     max_frame_bytes: int = Field(default=1024 * 1024, ge=1024)
