@@ -2,7 +2,9 @@
 writes that arrive together share one transaction (one BEGIN, one COMMIT, one pooled
 connection) instead of paying a transaction each.
 
-For projections that consume a stream of small events (a read model updated per event). Each
+For projections that consume a stream of small events (a read model updated per event), and
+for a service's answers to many stations at once (:meth:`WriteBatch.run_work`: a step that also
+emits events and returns its result). Each
 write must be idempotent and order-tolerant on its own, as an event handler's must be anyway:
 within a batch writes run sorted by their key, and a batch that fails is retried write by write,
 so one bad write fails only its own caller.
@@ -19,21 +21,24 @@ import contextlib
 import logging
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass, field
+from typing import Any, TypeVar, cast
 
 import asyncpg
 
-from opencpms_db.unit_of_work import DriverUnitOfWorkFactory
+from opencpms_db.unit_of_work import DriverUnitOfWork, DriverUnitOfWorkFactory
 
 log = logging.getLogger(__name__)
 
+T = TypeVar("T")
 Write = Callable[[asyncpg.Connection], Awaitable[None]]
+Step = Callable[[DriverUnitOfWork], Awaitable[T]]
 
 
 @dataclass
 class _Pending:
     key: str
-    write: Write
-    done: asyncio.Future[None] = field(
+    step: Step[Any]
+    done: asyncio.Future[Any] = field(
         default_factory=lambda: asyncio.get_running_loop().create_future()
     )
 
@@ -60,13 +65,22 @@ class WriteBatch:
         self._writer: asyncio.Task[None] | None = None
 
     async def run(self, key: str, write: Write) -> None:
-        pending = _Pending(key, write)
+        async def step(work: DriverUnitOfWork) -> None:
+            await write(work.connection)
+
+        await self.run_work(key, step)
+
+    async def run_work(self, key: str, step: Step[T]) -> T:
+        """Runs ``step`` in the batch's unit of work (its events go to the outbox with the
+        batch) and returns what it returned, once the batch has committed. A step must leave
+        nothing behind outside the database: it may run twice, its batch having failed."""
+        pending = _Pending(key, step)
         self._pending.append(pending)
         if len(self._pending) >= self._max_batch:
             self._full.set()
         if self._writer is None or self._writer.done():
             self._writer = asyncio.create_task(self._write_batches(), name="write-batch")
-        await pending.done
+        return cast(T, await pending.done)
 
     async def _write_batches(self) -> None:
         while self._pending:
@@ -86,8 +100,7 @@ class WriteBatch:
         batch.sort(key=lambda p: p.key)
         try:
             async with self._uow() as work:
-                for pending in batch:
-                    await pending.write(work.connection)
+                results = [await pending.step(work) for pending in batch]
                 await work.commit()
         except Exception as exc:
             if len(batch) == 1:
@@ -98,6 +111,6 @@ class WriteBatch:
             for pending in batch:
                 await self._commit([pending])
             return
-        for pending in batch:
+        for pending, result in zip(batch, results, strict=True):
             if not pending.done.done():
-                pending.done.set_result(None)
+                pending.done.set_result(result)

@@ -15,6 +15,7 @@ from sqlalchemy.ext.asyncio import AsyncEngine
 
 from opencpms_db.engine import create_engine, session_factory
 from opencpms_db.unit_of_work import DriverUnitOfWork
+from opencpms_db.write_batch import WriteBatch
 from opencpms_messaging.broker import Broker
 from opencpms_messaging.outbox_relay import OutboxRelay
 from opencpms_transactions.clock import Clock, utc_now
@@ -67,6 +68,6 @@ async def build(
         return DriverUnitOfWork(engine, outbox, on_commit=relay.wake)
 
     server = await broker.rpc_server(SERVICE, prefetch=settings.rpc_prefetch)
-    register_operations(server, {"uow": uow, "sessions": sessions, "clock": clock})
+    register_operations(server, {"writes": WriteBatch(uow), "sessions": sessions, "clock": clock})
     await server.start()
     return TransactionsService(engine=engine, broker=broker, relay=relay)

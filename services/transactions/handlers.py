@@ -1,7 +1,12 @@
 """Use cases of the transactions service: the station's transaction messages and the queries.
 
-Each takes the message and keyword-only dependencies (``uow`` a unit-of-work factory, ``clock``)
+Each takes the message and keyword-only dependencies (``writes``, ``sessions``, ``clock``)
 bound by the composition root; ``HANDLERS`` routes every RPC operation of the service.
+
+Station messages share transactions (``writes``, a group commit): the messages of many
+stations that arrive together are applied one after another in one database transaction and
+answered once it has committed, so a busy service pays one BEGIN, COMMIT and disk flush per
+batch rather than per message. Each message's step is the same as if it ran alone.
 
 Stations retry and replay (ARCHITECTURE §5), so every write is idempotent by a business key:
 a 1.6 start by its start key, a 2.0.1 event by (transaction, seqNo), samples by their reading.
@@ -20,7 +25,8 @@ from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from opencpms_contracts import transactions as contract
 from opencpms_contracts.common import IdToken, MeterValue
-from opencpms_db.unit_of_work import DriverUnitOfWork, DriverUnitOfWorkFactory
+from opencpms_db.unit_of_work import DriverUnitOfWork
+from opencpms_db.write_batch import WriteBatch
 from opencpms_transactions import domain, records, repository
 from opencpms_transactions.clock import Clock
 from opencpms_transactions.errors import TransactionNotFoundError
@@ -39,15 +45,14 @@ ENDED = contract.TransactionStatus.ENDED.value
 
 
 async def start_transaction(
-    msg: contract.StartTransaction, *, uow: DriverUnitOfWorkFactory, clock: Clock
+    msg: contract.StartTransaction, *, writes: WriteBatch, clock: Clock
 ) -> contract.TransactionAccepted:
-    async with uow() as work:
+    async def step(work: DriverUnitOfWork) -> contract.TransactionAccepted:
         if msg.station_transaction_id is None:
-            accepted = await _start_16(work, msg, clock())
-        else:
-            accepted = await _start_2(work, msg, msg.station_transaction_id, clock())
-        await work.commit()
-    return accepted
+            return await _start_16(work, msg, clock())
+        return await _start_2(work, msg, msg.station_transaction_id, clock())
+
+    return await writes.run_work(_lock_order(msg), step)
 
 
 async def _start_16(
@@ -119,64 +124,69 @@ async def _start_2(
 
 
 async def update_transaction(
-    msg: contract.UpdateTransaction, *, uow: DriverUnitOfWorkFactory, clock: Clock
+    msg: contract.UpdateTransaction, *, writes: WriteBatch, clock: Clock
 ) -> contract.TransactionAccepted:
-    now = clock()
-    async with uow() as work:
-        row, claimed = await _existing_or_implicit(
-            work, msg, started_at=_earliest(msg.meter_values, msg.timestamp), now=now
+    return await writes.run_work(_lock_order(msg), lambda work: _update(work, msg, clock()))
+
+
+async def _update(
+    work: DriverUnitOfWork, msg: contract.UpdateTransaction, now: datetime
+) -> contract.TransactionAccepted:
+    row, claimed = await _existing_or_implicit(
+        work, msg, started_at=_earliest(msg.meter_values, msg.timestamp), now=now
+    )
+    if not claimed:
+        return _accepted(row, duplicate=True)
+    if msg.id_token is not None and row.id_token is None:
+        _set_token(row, msg.id_token)
+    changed_state = msg.charging_state is not None and msg.charging_state != row.charging_state
+    if msg.charging_state is not None:
+        row.charging_state = msg.charging_state
+    stored = await _record_values(work, row, msg.meter_values, now)
+    if (stored or changed_state) and row.status == RUNNING:
+        work.emit(
+            records.updated_event(row, timestamp=msg.timestamp, values=msg.meter_values),
+            subject=row.station_id,
         )
-        if not claimed:
-            return _accepted(row, duplicate=True)
-        if msg.id_token is not None and row.id_token is None:
-            _set_token(row, msg.id_token)
-        changed_state = msg.charging_state is not None and msg.charging_state != row.charging_state
-        if msg.charging_state is not None:
-            row.charging_state = msg.charging_state
-        stored = await _record_values(work, row, msg.meter_values, now)
-        if (stored or changed_state) and row.status == RUNNING:
-            work.emit(
-                records.updated_event(row, timestamp=msg.timestamp, values=msg.meter_values),
-                subject=row.station_id,
-            )
-        accepted = _accepted(row, duplicate=not (stored or changed_state))
-        await repository.save(work.connection, row)
-        await work.commit()
-    return accepted
+    await repository.save(work.connection, row)
+    return _accepted(row, duplicate=not (stored or changed_state))
 
 
 async def end_transaction(
-    msg: contract.EndTransaction, *, uow: DriverUnitOfWorkFactory, clock: Clock
+    msg: contract.EndTransaction, *, writes: WriteBatch, clock: Clock
 ) -> contract.TransactionAccepted:
-    now = clock()
-    async with uow() as work:
-        row, claimed = await _existing_or_implicit(
-            work, msg, started_at=_earliest(msg.meter_values, msg.ended_at), now=now
-        )
-        if not claimed:
-            return _accepted(row, duplicate=True)
-        await _record_values(work, row, msg.meter_values, now)
-        if row.status == ENDED:
-            log.info("%s ended transaction %s again", row.station_id, row.id)
-            accepted = _accepted(row, duplicate=True)
-        else:
-            row.status = ENDED
-            row.ended_at = msg.ended_at
-            row.stop_reason = msg.stop_reason
-            if msg.meter_stop_wh is not None:
-                row.meter_stop_wh = msg.meter_stop_wh
-            if row.id_token is None and msg.id_token is not None:
-                _set_token(row, msg.id_token)
-            row.energy_wh = _energy(row)
-            work.emit(records.ended_event(row), subject=row.station_id)
-            accepted = _accepted(row, duplicate=False)
-        await repository.save(work.connection, row)
-        await work.commit()
+    return await writes.run_work(_lock_order(msg), lambda work: _end(work, msg, clock()))
+
+
+async def _end(
+    work: DriverUnitOfWork, msg: contract.EndTransaction, now: datetime
+) -> contract.TransactionAccepted:
+    row, claimed = await _existing_or_implicit(
+        work, msg, started_at=_earliest(msg.meter_values, msg.ended_at), now=now
+    )
+    if not claimed:
+        return _accepted(row, duplicate=True)
+    await _record_values(work, row, msg.meter_values, now)
+    if row.status == ENDED:
+        log.info("%s ended transaction %s again", row.station_id, row.id)
+        accepted = _accepted(row, duplicate=True)
+    else:
+        row.status = ENDED
+        row.ended_at = msg.ended_at
+        row.stop_reason = msg.stop_reason
+        if msg.meter_stop_wh is not None:
+            row.meter_stop_wh = msg.meter_stop_wh
+        if row.id_token is None and msg.id_token is not None:
+            _set_token(row, msg.id_token)
+        row.energy_wh = _energy(row)
+        work.emit(records.ended_event(row), subject=row.station_id)
+        accepted = _accepted(row, duplicate=False)
+    await repository.save(work.connection, row)
     return accepted
 
 
 async def record_meter_values(
-    msg: contract.RecordMeterValues, *, uow: DriverUnitOfWorkFactory
+    msg: contract.RecordMeterValues, *, writes: WriteBatch
 ) -> contract.MeterValuesRecorded:
     rows = records.sample_rows(
         msg.meter_values,
@@ -185,9 +195,9 @@ async def record_meter_values(
         connector_id=msg.connector_id,
         transaction_id=None,
     )
-    async with uow() as work:
-        stored = await repository.insert_samples(work.connection, rows)
-        await work.commit()
+    stored = await writes.run_work(
+        msg.station_id, lambda work: repository.insert_samples(work.connection, rows)
+    )
     return contract.MeterValuesRecorded(stored=stored)
 
 
@@ -224,6 +234,14 @@ async def get_transaction(
 
 
 # -- shared steps -----------------------------------------------------------------------------
+
+
+def _lock_order(
+    msg: contract.StartTransaction | contract.UpdateTransaction | contract.EndTransaction,
+) -> str:
+    # Messages committed together run in this order, so batches lock transactions in one
+    # order and queue behind each other rather than deadlock.
+    return f"{msg.station_id}\x00{msg.station_transaction_id or ''}"
 
 
 def _new_row(

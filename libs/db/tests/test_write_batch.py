@@ -103,3 +103,28 @@ async def test_writes_of_a_batch_run_in_key_order(engine: AsyncEngine) -> None:
     await asyncio.gather(*(batch.run(key, recorded(key)) for key in keys))
     assert ran == sorted(keys)
     assert len({txid for _, _, txid in await _rows(engine)}) == 1
+
+
+async def test_a_step_returns_its_result_once_its_batch_committed(engine: AsyncEngine) -> None:
+    batch = _batch(engine)
+
+    def step(key: str, n: int):  # type: ignore[no-untyped-def]
+        async def run(work: DriverUnitOfWork) -> tuple[str, int]:
+            await _insert(key, n)(work.connection)
+            return key, n * 10
+
+        return run
+
+    async def broken(work: DriverUnitOfWork) -> int:
+        return int(await work.connection.fetchval("SELECT 1 / 0"))
+
+    results = await asyncio.gather(
+        batch.run_work("a", step("a", 1)),
+        batch.run_work("b", broken),
+        batch.run_work("c", step("c", 2)),
+        return_exceptions=True,
+    )
+    assert results[0] == ("a", 10)
+    assert isinstance(results[1], asyncpg.DivisionByZeroError)
+    assert results[2] == ("c", 20)
+    assert [(k, n) for k, n, _ in await _rows(engine)] == [("a", 1), ("c", 2)]

@@ -397,3 +397,29 @@ async def test_summary_counts_sessions_energy_and_running(rpc, station_id):
         ),
     )
     assert (figures.sessions, figures.energy_wh, figures.running) == (2, 3000, 2)
+
+
+async def test_messages_of_many_stations_arriving_together_share_commits(
+    rpc, database_url, events, station_id
+):
+    """A busy service commits the stations' messages in groups: one BEGIN, COMMIT and disk
+    flush for many. Rows written in one transaction carry the same ``xmin``; each station still
+    gets its own answer and its own events."""
+    stations = [f"{station_id}-G{n:02}" for n in range(30)]
+    answers = await asyncio.gather(
+        *(call(rpc, tx.START_TRANSACTION, start_16(station)) for station in stations)
+    )
+    assert len({answer.transaction_id for answer in answers}) == 30
+    assert not any(answer.duplicate for answer in answers)
+    connection = await asyncpg.connect(plain_url(database_url))
+    try:
+        commits = await connection.fetchval(
+            "SELECT count(DISTINCT xmin::text) FROM transactions.transactions"
+            " WHERE station_id = ANY($1::text[])",
+            stations,
+        )
+    finally:
+        await connection.close()
+    assert 1 <= commits < 30
+    for station in stations:
+        await events.wait_for(station, "transaction.started")
