@@ -2,12 +2,13 @@
 
 from __future__ import annotations
 
+from collections import Counter, defaultdict
 from collections.abc import Sequence
 from datetime import datetime
 from typing import Any, cast
 
 import asyncpg
-from sqlalchemy import Table, bindparam, exists, func, select, update
+from sqlalchemy import Table, bindparam, exists, func, select, text, update
 from sqlalchemy.dialects.postgresql import insert
 from sqlalchemy.ext.asyncio import AsyncSession
 
@@ -118,6 +119,18 @@ async def save(connection: asyncpg.Connection, row: LockedTransaction) -> None:
     row.changed.clear()
 
 
+async def save_many(connection: asyncpg.Connection, rows: Sequence[LockedTransaction]) -> None:
+    """:func:`save` for many rows: one pipelined statement per set of changed columns (meter
+    values change the same ones, so a group of them is one round trip)."""
+    alike: dict[frozenset[str], list[dict[str, Any]]] = defaultdict(list)
+    for row in rows:
+        if row.changed:
+            alike[frozenset(row.changed)].append({"row_id": row.id, **row.changed})
+            row.changed.clear()
+    for params in alike.values():
+        await _UPDATE.executemany(connection, params)
+
+
 _CLAIM_SEQ_NO = DriverStatement(
     insert(_seen)
     .values(transaction_id=bindparam("transaction_id"), seq_no=bindparam("seq_no"))
@@ -172,6 +185,61 @@ async def locked_and_claimed(
     return LockedTransaction(**values), claimed
 
 
+# The rows of many (station, transaction) keys locked in one statement, each with its seqNo
+# claimed. Locks are taken in the keys' byte order, the order in which a group commit runs its
+# messages (opencpms_db.write_batch), so that concurrent groups queue rather than deadlock.
+_LOCK_AND_CLAIM_MANY = DriverStatement(
+    text(
+        """
+        WITH wanted AS (
+            SELECT * FROM unnest(
+                CAST(:station_ids AS text[]),
+                CAST(:station_transaction_ids AS text[]),
+                CAST(:seq_nos AS bigint[])
+            ) AS w(station_id, station_transaction_id, seq_no)
+        ), locked AS (
+            SELECT t.*, w.seq_no AS wanted_seq_no
+            FROM transactions.transactions AS t
+            JOIN wanted AS w
+                ON t.station_id = w.station_id
+                AND t.station_transaction_id = w.station_transaction_id
+            ORDER BY t.station_id COLLATE "C", t.station_transaction_id COLLATE "C"
+            FOR UPDATE OF t
+        ), claimed AS (
+            INSERT INTO transactions.seen_seq_nos (transaction_id, seq_no)
+            SELECT id, wanted_seq_no FROM locked WHERE wanted_seq_no IS NOT NULL
+            ON CONFLICT DO NOTHING
+            RETURNING transaction_id
+        )
+        SELECT locked.*,
+            locked.wanted_seq_no IS NULL
+                OR locked.id IN (SELECT transaction_id FROM claimed) AS seq_no_claimed
+        FROM locked
+        """
+    )
+)
+_ROW_FIELDS = frozenset(_transactions.c.keys())
+
+
+async def locked_and_claimed_many(
+    connection: asyncpg.Connection, keys: Sequence[tuple[str, str, int | None]]
+) -> dict[tuple[str, str], tuple[LockedTransaction, bool]]:
+    """:func:`locked_and_claimed` for distinct ``(station_id, station_transaction_id, seq_no)``
+    keys at once (``seq_no`` None claims nothing and counts as new); keys of transactions that
+    do not exist are missing from the answer."""
+    found = await _LOCK_AND_CLAIM_MANY.fetch(
+        connection,
+        station_ids=[key[0] for key in keys],
+        station_transaction_ids=[key[1] for key in keys],
+        seq_nos=[key[2] for key in keys],
+    )
+    rows = {}
+    for record in found:
+        row = LockedTransaction(**{name: record[name] for name in _ROW_FIELDS})
+        rows[(row.station_id, row.station_transaction_id)] = (row, bool(record[_CLAIMED]))
+    return rows
+
+
 # One statement text for any number of samples, compiled and prepared once.
 _INSERT_SAMPLES = DriverStatement(
     insert_from_arrays(_samples, SAMPLE_COLUMNS).on_conflict_do_nothing().returning(_samples.c.id)
@@ -183,6 +251,24 @@ async def insert_samples(connection: asyncpg.Connection, rows: list[dict[str, An
     if not rows:
         return 0
     return len(await _INSERT_SAMPLES.fetch(connection, **as_arrays(rows, SAMPLE_COLUMNS)))
+
+
+_INSERT_SAMPLES_OF = DriverStatement(
+    insert_from_arrays(_samples, SAMPLE_COLUMNS)
+    .on_conflict_do_nothing()
+    .returning(_samples.c.transaction_id)
+)
+
+
+async def insert_samples_of_transactions(
+    connection: asyncpg.Connection, rows: list[dict[str, Any]]
+) -> Counter[int]:
+    """:func:`insert_samples` for the samples of many transactions: how many were new, per
+    transaction id."""
+    if not rows:
+        return Counter()
+    stored = await _INSERT_SAMPLES_OF.fetch(connection, **as_arrays(rows, SAMPLE_COLUMNS))
+    return Counter(record[0] for record in stored)
 
 
 async def get(session: AsyncSession, transaction_id: int) -> TransactionRecord | None:

@@ -128,3 +128,36 @@ async def test_a_step_returns_its_result_once_its_batch_committed(engine: AsyncE
     assert isinstance(results[1], asyncpg.DivisionByZeroError)
     assert results[2] == ("c", 20)
     assert [(k, n) for k, n, _ in await _rows(engine)] == [("a", 1), ("c", 2)]
+
+
+async def test_bulk_steps_get_their_batch_s_items_in_one_call(engine: AsyncEngine) -> None:
+    batch = _batch(engine)
+    calls: list[list[str]] = []
+
+    async def insert_all(work: DriverUnitOfWork, keys: list[str]) -> list[str]:
+        calls.append(keys)
+        if "bad" in keys:
+            await work.connection.execute("SELECT 1 / 0")
+        for key in keys:
+            await _insert(key, len(key))(work.connection)
+        return [key.upper() for key in keys]
+
+    results = await asyncio.gather(
+        *(batch.run_together(key, key, insert_all) for key in ("b", "a", "bad", "c")),
+        batch.run_work("d", _step_inserting("d")),
+        return_exceptions=True,
+    )
+    assert results[:2] == ["B", "A"]
+    assert isinstance(results[2], asyncpg.DivisionByZeroError)
+    assert results[3] == "C"
+    # One call for the whole batch, in key order; it failed, so one call per item after it.
+    assert calls[0] == ["a", "b", "bad", "c"]
+    assert sorted(calls[1:]) == [["a"], ["b"], ["bad"], ["c"]]
+    assert [k for k, _, _ in await _rows(engine)] == ["a", "b", "c", "d"]
+
+
+def _step_inserting(key: str):  # type: ignore[no-untyped-def]
+    async def run(work: DriverUnitOfWork) -> None:
+        await _insert(key, 0)(work.connection)
+
+    return run

@@ -423,3 +423,60 @@ async def test_messages_of_many_stations_arriving_together_share_commits(
     assert 1 <= commits < 30
     for station in stations:
         await events.wait_for(station, "transaction.started")
+
+
+def update_2(station_id: str, tx_id: str, seq_no: int, minutes: float, wh: int):
+    return tx.UpdateTransaction(
+        station_id=station_id,
+        station_transaction_id=tx_id,
+        seq_no=seq_no,
+        timestamp=T0 + timedelta(minutes=minutes),
+        meter_values=[energy(minutes, wh)],
+    )
+
+
+async def test_updates_arriving_together_are_applied_in_bulk_each_as_if_alone(
+    rpc, database_url, events, station_id
+):
+    """Meter values arriving together are written in a few statements for all of them; a
+    replay, a second message of one transaction and a transaction never seen still come out
+    as they would alone."""
+    stations = [f"{station_id}-U{n:02}" for n in range(12)]
+    tx_ids = [await start_2(rpc, station, meter_start_wh=1000) for station in stations]
+    await call(rpc, tx.UPDATE_TRANSACTION, update_2(stations[0], tx_ids[0], 1, 5, 2000))
+    unknown_station, unknown_tx = f"{station_id}-U99", str(uuid.uuid4())
+    together = [
+        update_2(station, tx_id, 1, 5, 1000 + 500 * n)
+        for n, (station, tx_id) in enumerate(zip(stations, tx_ids, strict=True))
+        if n > 0
+    ]
+    together += [
+        update_2(stations[0], tx_ids[0], 1, 9, 9999),  # seqNo 1 again: a replay
+        update_2(stations[0], tx_ids[0], 2, 10, 3000),  # the same transaction's next event
+        update_2(unknown_station, unknown_tx, 3, 7, 4200),  # its start never arrived
+    ]
+    answers = await asyncio.gather(*(call(rpc, tx.UPDATE_TRANSACTION, m) for m in together))
+
+    assert [answer.duplicate for answer in answers] == [False] * 11 + [True, False, False]
+    for n, answer in enumerate(answers[:11], start=1):
+        detail = await call(
+            rpc, tx.GET_TRANSACTION, tx.TransactionRef(transaction_id=answer.transaction_id)
+        )
+        assert (detail.station_id, detail.energy_wh) == (stations[n], 500 * n)
+        await events.wait_for(stations[n], "transaction.updated")
+    first = await call(
+        rpc, tx.GET_TRANSACTION, tx.TransactionRef(transaction_id=answers[12].transaction_id)
+    )
+    assert first.energy_wh == 2000  # 3000 - 1000; the replay's 9999 was not applied
+    assert len(first.meter_values) == 2
+    await events.wait_for(unknown_station, "transaction.started")
+    connection = await asyncpg.connect(plain_url(database_url))
+    try:
+        commits = await connection.fetchval(
+            "SELECT count(DISTINCT xmin::text) FROM transactions.transactions"
+            " WHERE station_id = ANY($1::text[])",
+            stations[1:],
+        )
+    finally:
+        await connection.close()
+    assert commits < 11
