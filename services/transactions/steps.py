@@ -1,0 +1,188 @@
+"""What every station message does to its transaction: find it under its lock (creating it
+when its start never arrived), claim the 2.0.1 seqNo, store and fold the readings, answer.
+
+Shared by the use cases in :mod:`handlers` and :mod:`updates`; each step runs inside the unit
+of work the caller holds.
+"""
+
+from __future__ import annotations
+
+import logging
+from datetime import datetime
+from typing import Any
+
+from opencpms_contracts import transactions as contract
+from opencpms_contracts.common import IdToken, MeterValue
+from opencpms_db.unit_of_work import DriverUnitOfWork
+from opencpms_transactions import domain, records, repository
+from opencpms_transactions.tables import LockedTransaction
+
+log = logging.getLogger(__name__)
+
+RUNNING = contract.TransactionStatus.RUNNING.value
+ENDED = contract.TransactionStatus.ENDED.value
+
+
+def lock_order(
+    msg: contract.StartTransaction | contract.UpdateTransaction | contract.EndTransaction,
+) -> str:
+    # Messages committed together run in this order, so batches lock transactions in one
+    # order and queue behind each other rather than deadlock.
+    return f"{msg.station_id}\x00{msg.station_transaction_id or ''}"
+
+
+def new_row(
+    msg: contract.StartTransaction, *, station_transaction_id: str, now: datetime
+) -> dict[str, Any]:
+    return {
+        "station_id": msg.station_id,
+        "station_transaction_id": station_transaction_id,
+        "evse_id": msg.evse_id,
+        "connector_id": msg.connector_id,
+        "status": RUNNING,
+        "implicit": False,
+        "id_token": msg.id_token.value if msg.id_token else None,
+        "id_token_type": msg.id_token.type if msg.id_token else None,
+        "id_token_info": msg.id_token_info.model_dump(mode="json") if msg.id_token_info else None,
+        "started_at": msg.started_at,
+        "meter_start_wh": msg.meter_start_wh,
+        "energy_wh": 0,
+        "charging_state": msg.charging_state,
+        "reservation_id": msg.reservation_id,
+        "updated_at": now,
+    }
+
+
+async def existing_or_implicit(
+    work: DriverUnitOfWork,
+    msg: contract.UpdateTransaction | contract.EndTransaction,
+    *,
+    started_at: datetime,
+    now: datetime,
+) -> tuple[LockedTransaction, bool]:
+    """The transaction a later message refers to, created if its start never arrived (a
+    session's energy must not be lost because one message was), and whether the message's
+    seqNo was new: False for a replayed event."""
+    found = await locked_claiming(work, msg.station_id, msg.station_transaction_id, msg.seq_no)
+    if found is not None:
+        return found
+    created = await repository.insert_transaction(
+        work.connection,
+        {
+            "station_id": msg.station_id,
+            "station_transaction_id": msg.station_transaction_id,
+            "evse_id": msg.evse_id or 1,
+            "connector_id": msg.connector_id or 1,
+            "status": RUNNING,
+            "implicit": True,
+            "id_token": msg.id_token.value if msg.id_token else None,
+            "id_token_type": msg.id_token.type if msg.id_token else None,
+            "started_at": started_at,
+            "energy_wh": 0,
+            "updated_at": now,
+        },
+        unique_on=("station_id", "station_transaction_id"),
+    )
+    row = await locked(work, msg.station_id, msg.station_transaction_id)
+    assert row is not None
+    if created is not None:
+        log.warning(
+            "%s sent %s for unknown transaction %s; created it",
+            msg.station_id,
+            type(msg).__name__,
+            msg.station_transaction_id,
+        )
+        work.emit(records.started_event(row), subject=row.station_id)
+    return row, await claim(work, row, msg.seq_no)
+
+
+async def locked_claiming(
+    work: DriverUnitOfWork, station_id: str, station_transaction_id: str, seq_no: int | None
+) -> tuple[LockedTransaction, bool] | None:
+    """The locked row and whether ``seq_no`` was new, claimed in the same round trip."""
+    if seq_no is None:
+        row = await locked(work, station_id, station_transaction_id)
+        return None if row is None else (row, True)
+    found = await repository.locked_and_claimed(
+        work.connection, station_id, station_transaction_id, seq_no
+    )
+    if found is not None and not found[1]:
+        log_replay(found[0], seq_no)
+    return found
+
+
+async def locked(
+    work: DriverUnitOfWork, station_id: str, station_transaction_id: str
+) -> LockedTransaction | None:
+    return await repository.locked_by_station_transaction_id(
+        work.connection, station_id, station_transaction_id
+    )
+
+
+async def claim(work: DriverUnitOfWork, row: LockedTransaction, seq_no: int | None) -> bool:
+    """False when this seqNo of the transaction was applied before (a replayed event)."""
+    if seq_no is None:
+        return True
+    claimed = await repository.claim_seq_no(work.connection, row.id, seq_no)
+    if not claimed:
+        log_replay(row, seq_no)
+    return claimed
+
+
+def log_replay(row: LockedTransaction, seq_no: int) -> None:
+    log.info("%s replayed seqNo %d of %s", row.station_id, seq_no, row.station_transaction_id)
+
+
+async def record_values(
+    work: DriverUnitOfWork, row: LockedTransaction, values: list[MeterValue], now: datetime
+) -> int:
+    """Stores the samples not stored before and folds them into the row; returns how many."""
+    stored = 0
+    if values:
+        stored = await repository.insert_samples(work.connection, sample_rows(row, values))
+    fold(row, values, stored, now)
+    return stored
+
+
+def sample_rows(row: LockedTransaction, values: list[MeterValue]) -> list[dict[str, Any]]:
+    return records.sample_rows(
+        values,
+        station_id=row.station_id,
+        evse_id=row.evse_id,
+        connector_id=row.connector_id,
+        transaction_id=row.id,
+    )
+
+
+def fold(row: LockedTransaction, values: list[MeterValue], stored: int, now: datetime) -> None:
+    """Folds readings into the row once some of their samples were new."""
+    row.updated_at = now
+    if stored:
+        readings = records.readings_of(row).fold(values)
+        for name, value in records.readings_values(readings).items():
+            setattr(row, name, value)
+        row.energy_wh = energy(row)
+
+
+def energy(row: LockedTransaction) -> int:
+    return domain.energy_wh(
+        meter_start_wh=row.meter_start_wh,
+        meter_stop_wh=row.meter_stop_wh,
+        readings=records.readings_of(row),
+    )
+
+
+def earliest(values: list[MeterValue], fallback: datetime) -> datetime:
+    return min([v.timestamp for v in values] + [fallback])
+
+
+def set_token(row: LockedTransaction, token: IdToken) -> None:
+    row.id_token, row.id_token_type = token.value, token.type
+
+
+def accepted(row: LockedTransaction, *, duplicate: bool) -> contract.TransactionAccepted:
+    return contract.TransactionAccepted(
+        transaction_id=row.id,
+        station_transaction_id=row.station_transaction_id,
+        duplicate=duplicate,
+    )
