@@ -15,6 +15,7 @@ import argparse
 import asyncio
 import json
 import multiprocessing
+import os
 import secrets
 import sys
 import time
@@ -68,6 +69,7 @@ async def bench(args: argparse.Namespace) -> dict[str, Any]:
     config.gateway_port = free_port(consecutive=args.gateway_nodes)
     config.admin_port = free_port()
     config.admin_api_key = "ocpms_" + secrets.token_urlsafe(32)
+    config.extra_env["OPENCPMS_QUEUE_TYPE"] = args.queue_type
     log = (STATE / "bench-system.log").open("w", encoding="utf-8")
     # A virtual host of its own: a `make run` on the same broker must not share its queues.
     async with temporary_vhost(config.amqp_url) as amqp_url:
@@ -98,6 +100,7 @@ async def _scenarios_on(
     say("measuring the CPU cost of one statement along each database access path")
     results: dict[str, Any] = {
         "stations": args.stations,
+        "queue_type": args.queue_type,
         "processes": [process.name for process in system.processes],
         "db_access": await measure_access_paths(database_url),
         "scenarios": {},
@@ -400,6 +403,8 @@ def print_table(results: dict[str, Any]) -> None:
     for row in rows:
         print("  ".join(cell.ljust(width) for cell, width in zip(row, widths, strict=True)))
     print()
+    print(f"durable event queues: {results.get('queue_type', 'quorum')}")
+    print()
     print("CPU (% of one core) and RSS (MiB) per scenario:")
     for name, r in results["scenarios"].items():
         usage = ", ".join(
@@ -438,6 +443,14 @@ def main(argv: list[str] | None = None) -> int:
         "(default: one each)",
     )
     parser.add_argument("--database", default="opencpms_bench")
+    parser.add_argument(
+        "--queue-type",
+        choices=("classic", "quorum"),
+        default=os.environ.get("OPENCPMS_QUEUE_TYPE", "classic"),
+        help="durable event queues of the bench's one RabbitMQ node (default: classic, or "
+        "OPENCPMS_QUEUE_TYPE): quorum queues replicate across a cluster, and on one node "
+        "only cost RabbitMQ CPU",
+    )
     parser.add_argument(
         "--scenarios", default="dabc", help="which scenarios to run, by letter (default: dabc)"
     )
