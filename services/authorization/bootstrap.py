@@ -26,6 +26,7 @@ from opencpms_authorization.tables import outbox
 from opencpms_db.driver import driver_reads
 from opencpms_db.engine import create_engine, session_factory
 from opencpms_db.unit_of_work import DriverUnitOfWork, UnitOfWork
+from opencpms_db.write_batch import WriteBatch
 from opencpms_messaging.broker import Broker
 from opencpms_messaging.outbox_relay import OutboxRelay
 
@@ -73,7 +74,9 @@ async def build(
         "uow": lambda: UnitOfWork(sessions, outbox, on_commit=relay.wake),
         # The station-facing operations load no ORM objects: they run on the driver, at about
         # a third of the CPU per statement of a Core connection (make bench prints both).
-        "station_work": lambda: DriverUnitOfWork(engine, outbox, on_commit=relay.wake),
+        "station_writes": WriteBatch(
+            lambda: DriverUnitOfWork(engine, outbox, on_commit=relay.wake)
+        ),
         "reads": driver_reads(engine),
         "passwords": StationPasswords(
             time_cost=settings.argon2_time_cost, memory_kib=settings.argon2_memory_kib

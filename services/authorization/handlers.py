@@ -1,7 +1,8 @@
 """Use cases of the authorization service, one function per RPC operation.
 
 Each takes the request and keyword-only dependencies (``uow`` a unit-of-work factory,
-``station_work`` one on the driver for what stations send, ``reads`` driver connections outside
+``station_writes`` the group commit on the driver for what stations send, ``reads`` driver
+connections outside
 a transaction for single lookups, ``passwords``, ``policy``, ``clock``) bound by the composition
 root; ``HANDLERS`` routes every operation of the service, including the
 registry ones of ``registry_handlers``.
@@ -22,7 +23,8 @@ from opencpms_contracts import authorization as contract
 from opencpms_contracts.common import AuthorizationStatus, IdTokenInfo, RegistrationStatus
 from opencpms_contracts.stations import StationBooted
 from opencpms_db.driver import DriverReads
-from opencpms_db.unit_of_work import DriverUnitOfWorkFactory, UnitOfWorkFactory
+from opencpms_db.unit_of_work import DriverUnitOfWork, UnitOfWorkFactory
+from opencpms_db.write_batch import WriteBatch
 
 
 @dataclass(frozen=True)
@@ -64,9 +66,11 @@ async def authenticate_station(
 
 
 async def boot_station(
-    msg: contract.BootStation, *, station_work: DriverUnitOfWorkFactory, policy: BootPolicy
+    msg: contract.BootStation, *, station_writes: WriteBatch, policy: BootPolicy
 ) -> contract.BootDecision:
-    async with station_work() as work:
+    # After an outage every station boots at once: the boots that arrive together share one
+    # commit (a group commit), keyed by station so concurrent groups lock rows in one order.
+    async def step(work: DriverUnitOfWork) -> contract.BootDecision:
         stored = await repository.record_boot(work.connection, msg)
         registration = RegistrationStatus(stored) if stored is not None else None
         status, interval = domain.boot_decision(
@@ -85,8 +89,9 @@ async def boot_station(
                 ),
                 subject=msg.station_id,
             )
-            await work.commit()
-    return contract.BootDecision(status=status, interval_s=interval)
+        return contract.BootDecision(status=status, interval_s=interval)
+
+    return await station_writes.run_work(msg.station_id, step)
 
 
 # -- id tokens -----------------------------------------------------------------------------

@@ -25,6 +25,7 @@ from opencpms_billing.tables import outbox
 from opencpms_contracts.billing import SetTariff
 from opencpms_db.engine import create_engine, session_factory
 from opencpms_db.unit_of_work import DriverUnitOfWork, UnitOfWork
+from opencpms_db.write_batch import WriteBatch
 from opencpms_messaging.broker import Broker
 from opencpms_messaging.outbox_relay import OutboxRelay
 
@@ -86,7 +87,11 @@ async def build(
     def pricing_work() -> DriverUnitOfWork:
         return DriverUnitOfWork(engine, outbox, on_commit=relay.wake)
 
-    dependencies: dict[str, object] = {"uow": uow, "pricing_work": pricing_work, "clock": clock}
+    dependencies: dict[str, object] = {
+        "uow": uow,
+        "pricing_writes": WriteBatch(pricing_work),
+        "clock": clock,
+    }
     # Before any session is priced, so there always is a tariff in force.
     if await seed_default_tariff(default_tariff(settings), uow=uow, clock=clock):
         log.info("seeded the default tariff from the settings")

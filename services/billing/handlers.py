@@ -1,7 +1,7 @@
 """Use cases of the billing service: pricing finished sessions and the RPC operations.
 
 Each takes the message and keyword-only dependencies (``uow`` a unit-of-work factory,
-``pricing_work`` one on the driver for the session every charging session ends with,
+``pricing_writes`` the group commit on the driver that prices every finished session,
 ``clock``) bound by the composition root; ``HANDLERS`` routes every RPC operation of the service.
 """
 
@@ -26,7 +26,8 @@ from opencpms_billing.errors import (
 from opencpms_billing.records import cdr_from_row, cdr_values, tariff_from_row
 from opencpms_contracts import billing as contract
 from opencpms_contracts.transactions import TransactionEnded
-from opencpms_db.unit_of_work import DriverUnitOfWorkFactory, UnitOfWorkFactory
+from opencpms_db.unit_of_work import DriverUnitOfWork, UnitOfWorkFactory
+from opencpms_db.write_batch import WriteBatch
 
 log = logging.getLogger(__name__)
 
@@ -42,17 +43,19 @@ async def price_transaction(
     msg: TransactionEnded,
     source_event_id: str | None = None,
     *,
-    pricing_work: DriverUnitOfWorkFactory,
+    pricing_writes: WriteBatch,
     clock: Clock,
 ) -> contract.Cdr | None:
-    """Prices a finished session, stores its CDR and emits ``cdr.created`` in one transaction.
+    """Prices a finished session, stores its CDR and emits ``cdr.created`` in one transaction,
+    shared with the other sessions that end at the same time (a group commit).
 
     Returns None when the transaction already has a CDR (a redelivery, or the same session
     published again under another event id): nothing is stored or emitted twice. Raises
     :class:`domain.UnpriceableSessionError` for data that can never be priced; database errors
     propagate, so the message is redelivered.
     """
-    async with pricing_work() as work:
+
+    async def step(work: DriverUnitOfWork) -> contract.Cdr | None:
         row = await repository.tariff_in_force(work.connection, DEFAULT_TARIFF_ID, at=msg.ended_at)
         if row is None:
             raise TariffMissingError(DEFAULT_TARIFF_ID, msg.ended_at)
@@ -64,7 +67,9 @@ async def price_transaction(
             log.info("transaction %s already has a CDR", msg.transaction_id)
             return None
         work.emit(contract.CdrCreated(cdr=cdr), subject=msg.station_id)
-        await work.commit()
+        return cdr
+
+    cdr: contract.Cdr | None = await pricing_writes.run_work(str(msg.transaction_id), step)
     return cdr
 
 

@@ -209,3 +209,41 @@ async def test_a_hash_made_with_older_parameters_is_upgraded_at_login(rpc, datab
     assert ok.accepted
     assert stored != older
     assert "m=1024,t=1" in stored
+
+
+async def test_boots_arriving_together_share_commits(rpc, database_url):
+    """After an outage every station boots at once; boots that arrive together are committed
+    together (rows written in one transaction share ``xmin``), each answered for itself."""
+    stations = [new_station_id() for _ in range(20)]
+    for station_id in stations:
+        await register(rpc, station_id)
+    pending = new_station_id()
+    await register(rpc, pending, registration_status=RegistrationStatus.PENDING)
+    decisions = await asyncio.gather(
+        *(
+            rpc.call(
+                auth.BOOT_STATION,
+                auth.BootStation(
+                    station_id=station_id,
+                    ocpp_version="1.6",
+                    identity=StationIdentity(vendor="ACME", model="Fast-22"),
+                    booted_at=datetime.now(UTC),
+                ),
+                timeout=10,
+            )
+            for station_id in [*stations, pending]
+        )
+    )
+    assert [d.status for d in decisions] == [RegistrationStatus.ACCEPTED] * 20 + [
+        RegistrationStatus.PENDING
+    ]
+    conn = await asyncpg.connect(database_url.replace("postgresql+asyncpg://", "postgresql://"))
+    try:
+        commits = await conn.fetchval(
+            'SELECT count(DISTINCT xmin::text) FROM "authorization".stations'
+            " WHERE station_id = ANY($1::text[])",
+            stations,
+        )
+    finally:
+        await conn.close()
+    assert 1 <= commits < 20
