@@ -122,7 +122,8 @@ class RpcClient:
                 routing_key,
                 body,
                 message_type=routing_key,
-                timeout=max(call.timeout for call in calls),
+                # A request nobody took before its last caller gave up dies in the queue.
+                timeout=max(0.001, max(call.remaining_s() for call in calls)),
                 unroutable=f"no service consumes {routing_key}",
                 headers=None if single else {BATCH_HEADER: len(calls)},
             )

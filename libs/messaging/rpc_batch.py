@@ -79,6 +79,11 @@ class PendingCall:
     result: asyncio.Future[tuple[str, Any]] = field(
         default_factory=lambda: asyncio.get_running_loop().create_future()
     )
+    submitted_at: float = field(default_factory=lambda: asyncio.get_running_loop().time())
+
+    def remaining_s(self) -> float:
+        """What is left of the caller's timeout: how long the request may wait in a queue."""
+        return self.timeout - (asyncio.get_running_loop().time() - self.submitted_at)
 
 
 # Sends the calls as one message and settles each call's future (a result, or an exception).
