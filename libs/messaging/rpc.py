@@ -3,7 +3,8 @@
 Requests are published ``mandatory`` with ``expiration`` = the caller's timeout: an operation no
 service consumes fails at once as *unavailable*, and a request nobody picked up in time dies in
 its queue instead of being carried out after the caller gave up. Replies go to the caller's
-exclusive reply queue and are matched by ``correlation_id``.
+exclusive reply queue and are matched by ``correlation_id``. Calls of one operation that wait
+together share a message (:mod:`opencpms_messaging.rpc_batch`); each still has its own answer.
 """
 
 from __future__ import annotations
