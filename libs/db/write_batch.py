@@ -4,10 +4,11 @@ connection) instead of paying a transaction each.
 
 For projections that consume a stream of small events (a read model updated per event), and
 for a service's answers to many stations at once (:meth:`WriteBatch.run_work`: a step that also
-emits events and returns its result). Each
-write must be idempotent and order-tolerant on its own, as an event handler's must be anyway:
-within a batch writes run sorted by their key, and a batch that fails is retried write by write,
-so one bad write fails only its own caller.
+emits events and returns its result; :meth:`WriteBatch.run_together`: a step that applies the
+items of many callers in one go). Each write must be idempotent and order-tolerant on its own,
+as an event handler's or a station message's must be anyway: within a batch writes run sorted
+by their key, and a batch that fails is retried write by write, so one bad write fails only its
+own caller.
 
 The writes run on the asyncpg connection of a :class:`~opencpms_db.unit_of_work.DriverUnitOfWork`
 (statements from :mod:`opencpms_db.driver`): a projection's write is one small statement, and on
