@@ -64,10 +64,24 @@ async def _client(amqp_url: str, *, max_in_flight: int, max_batch: int = 64) -> 
     return caller
 
 
-async def _call_all(client: RpcClient, op: Operation[Number, Number], values: list[int]):
-    return await asyncio.gather(
-        *(client.call(op, Number(value=v), timeout=10) for v in values), return_exceptions=True
-    )
+async def _call_together(
+    amqp_url: str,
+    op: Operation[Number, Number],
+    values: list[int],
+    *,
+    max_in_flight: int,
+    max_batch: int = 64,
+) -> list[Number | BaseException]:
+    """Calls ``op`` for every value in the same turn of the loop, from a client of its own."""
+    caller = await _client(amqp_url, max_in_flight=max_in_flight, max_batch=max_batch)
+    try:
+        client = await caller.rpc_client()
+        return await asyncio.gather(
+            *(client.call(op, Number(value=v), timeout=10) for v in values),
+            return_exceptions=True,
+        )
+    finally:
+        await caller.close()
 
 
 async def test_calls_made_together_leave_as_one_message_and_each_gets_its_own_answer(
@@ -75,11 +89,7 @@ async def test_calls_made_together_leave_as_one_message_and_each_gets_its_own_an
 ) -> None:
     broker, op = service
     server = await _serve(broker, op)
-    caller = await _client(amqp_url, max_in_flight=4)
-    try:
-        answers = await _call_all(await caller.rpc_client(), op, list(range(40)))
-    finally:
-        await caller.close()
+    answers = await _call_together(amqp_url, op, list(range(40)), max_in_flight=4)
     assert answers == [Number(value=2 * v) for v in range(40)]
     assert server.sizes == [40]
 
@@ -110,11 +120,7 @@ async def test_a_failing_request_fails_only_its_own_caller(
 ) -> None:
     broker, op = service
     server = await _serve(broker, op)
-    caller = await _client(amqp_url, max_in_flight=1)
-    try:
-        answers = await _call_all(await caller.rpc_client(), op, [1, -2, 3, -4, 5, 6])
-    finally:
-        await caller.close()
+    answers = await _call_together(amqp_url, op, [1, -2, 3, -4, 5, 6], max_in_flight=1)
     assert max(server.sizes) > 1
     assert answers[0::2] == [Number(value=2), Number(value=6), Number(value=10)]
     for failed in (answers[1], answers[3]):
@@ -127,11 +133,7 @@ async def test_batch_size_is_capped(
 ) -> None:
     broker, op = service
     server = await _serve(broker, op)
-    caller = await _client(amqp_url, max_in_flight=1, max_batch=5)
-    try:
-        answers = await _call_all(await caller.rpc_client(), op, list(range(30)))
-    finally:
-        await caller.close()
+    answers = await _call_together(amqp_url, op, list(range(30)), max_in_flight=1, max_batch=5)
     assert answers == [Number(value=2 * v) for v in range(30)]
     assert max(server.sizes) == 5
 
@@ -148,11 +150,7 @@ async def test_a_call_alone_keeps_the_plain_format(
 
 async def test_a_batch_nobody_consumes_fails_every_call_as_unroutable(amqp_url: str) -> None:
     nowhere = Operation("batchtest-nobody.double", Number, Number, summary="unserved")
-    caller = await _client(amqp_url, max_in_flight=1)
-    try:
-        answers = await _call_all(await caller.rpc_client(), nowhere, list(range(10)))
-    finally:
-        await caller.close()
+    answers = await _call_together(amqp_url, nowhere, list(range(10)), max_in_flight=1)
     assert all(isinstance(answer, RpcNoRouteError) for answer in answers)
 
 

@@ -24,6 +24,16 @@ async def register(rpc, station_id: str, **overrides) -> auth.StationRecord:
     return await rpc.call(auth.REGISTER_STATION, request, timeout=10)
 
 
+async def boot(rpc, station_id: str, *, ocpp_version: str = "1.6") -> auth.BootDecision:
+    request = auth.BootStation(
+        station_id=station_id,
+        ocpp_version=ocpp_version,
+        identity=StationIdentity(vendor="ACME", model="Fast-22"),
+        booted_at=datetime.now(UTC),
+    )
+    return await rpc.call(auth.BOOT_STATION, request, timeout=10)
+
+
 async def test_registered_station_authenticates_with_its_password_only(rpc):
     station_id = new_station_id()
     await register(rpc, station_id)
@@ -113,16 +123,7 @@ async def test_boot_of_registered_station_is_accepted_and_recorded(rpc, broker):
 async def test_boot_of_pending_station_is_pending(rpc):
     station_id = new_station_id()
     await register(rpc, station_id, registration_status=RegistrationStatus.PENDING)
-    decision = await rpc.call(
-        auth.BOOT_STATION,
-        auth.BootStation(
-            station_id=station_id,
-            ocpp_version="2.0.1",
-            identity=StationIdentity(vendor="V", model="M"),
-            booted_at=datetime.now(UTC),
-        ),
-        timeout=10,
-    )
+    decision = await boot(rpc, station_id, ocpp_version="2.0.1")
     assert (decision.status, decision.interval_s) == (RegistrationStatus.PENDING, 60)
 
 
@@ -219,21 +220,7 @@ async def test_boots_arriving_together_share_commits(rpc, database_url):
         await register(rpc, station_id)
     pending = new_station_id()
     await register(rpc, pending, registration_status=RegistrationStatus.PENDING)
-    decisions = await asyncio.gather(
-        *(
-            rpc.call(
-                auth.BOOT_STATION,
-                auth.BootStation(
-                    station_id=station_id,
-                    ocpp_version="1.6",
-                    identity=StationIdentity(vendor="ACME", model="Fast-22"),
-                    booted_at=datetime.now(UTC),
-                ),
-                timeout=10,
-            )
-            for station_id in [*stations, pending]
-        )
-    )
+    decisions = await asyncio.gather(*(boot(rpc, s) for s in [*stations, pending]))
     assert [d.status for d in decisions] == [RegistrationStatus.ACCEPTED] * 20 + [
         RegistrationStatus.PENDING
     ]
