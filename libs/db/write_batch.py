@@ -54,9 +54,12 @@ class WriteBatch:
 
     One batch is written at a time; writes that arrive meanwhile form the next one, so batches
     grow with the load and a write alone is not held back (``max_wait_s`` can hold a batch
-    open a little longer for more to join). Sorting by ``key`` (a station id, say) makes
-    concurrent batches, of this process or of a replica, take row locks in the same order, so
-    they queue instead of deadlocking.
+    open a little longer for more to join). Writes run sorted by ``key`` (a station id, say),
+    the bulk steps after the single ones; writes of one key keep the order they arrived in.
+    Concurrent batches of replicas can still lock two rows in opposite orders: PostgreSQL then
+    ends one of them as a deadlock, and its writes are retried one by one like any failed
+    batch's. A batch that fails because the database is unreachable fails all its callers at
+    once.
     """
 
     def __init__(
@@ -116,29 +119,42 @@ class WriteBatch:
                 results = await _apply(work, batch)
                 await work.commit()
         except Exception as exc:
-            if len(batch) == 1:
-                if not batch[0].done.done():
-                    batch[0].done.set_exception(exc)
+            if len(batch) == 1 or isinstance(exc, _UNREACHABLE):
+                # Without a database, one by one would only fail again, one after the other.
+                for pending in batch:
+                    if not pending.done.done():
+                        pending.done.set_exception(exc)
                 return
             log.warning("a batch of %d writes failed; retrying them one by one", len(batch))
             for pending in batch:
-                await self._commit([pending])
+                if not pending.done.done():  # nobody waits for a caller's write that gave up
+                    await self._commit([pending])
             return
         for pending, result in zip(batch, results, strict=True):
             if not pending.done.done():
                 pending.done.set_result(result)
 
 
+# Failures of the connection or the server, not of one write.
+_UNREACHABLE = (OSError, asyncpg.PostgresConnectionError, asyncpg.InterfaceError)
+
+
 async def _apply(work: DriverUnitOfWork, batch: list[_Pending]) -> list[Any]:
-    """Every write of a sorted batch, one by one, then each bulk step once for its items."""
+    """Every write of a sorted batch in key order, then each bulk step once for its items.
+
+    A bulk item whose key a single step of the batch also has runs alone, in its place in the
+    key order, so the writes of one key keep the order they arrived in."""
     results: list[Any] = [None] * len(batch)
+    single_keys = {pending.key for pending in batch if pending.together is None}
     together: dict[ManyStep, list[int]] = {}
     for place, pending in enumerate(batch):
-        if pending.together is not None:
-            together.setdefault(pending.together, []).append(place)
-        else:
+        if pending.together is None:
             assert pending.step is not None
             results[place] = await pending.step(work)
+        elif pending.key in single_keys:
+            results[place] = (await pending.together(work, [pending.item]))[0]
+        else:
+            together.setdefault(pending.together, []).append(place)
     for step, places in together.items():
         answers = await step(work, [batch[place].item for place in places])
         if len(answers) != len(places):

@@ -129,10 +129,18 @@ class RpcClient:
                 headers=None if single else {BATCH_HEADER: len(calls)},
             )
             results = _results_of(reply, len(calls))
+        except _NotBatched:
+            # A server of an earlier version takes no batches (services are upgraded before
+            # gateways, but replicas of both kinds may share a queue meanwhile): each alone.
+            log.warning("%s answered a batch as a single request; sending calls alone", routing_key)
+            await asyncio.gather(*(self._send_calls(routing_key, [call]) for call in calls))
+            return
         except RpcError as exc:
             for call in calls:
                 if not call.result.done():
-                    call.result.set_exception(exc)
+                    # An exception of its own for each caller: one raised in many tasks would
+                    # pile their tracebacks onto one another.
+                    call.result.set_exception(type(exc)(exc.message, details=exc.details))
             return
         for call, result in zip(calls, results, strict=True):
             if not call.result.done():
@@ -219,12 +227,15 @@ def _results_of(reply: AbstractIncomingMessage, expected: int) -> list[tuple[str
             return decode_batch_reply(reply.body, expected)
         except ValueError as exc:
             raise RpcError(f"malformed batch reply: {exc}") from None
-    if status == ERROR:  # the message as a whole was refused: every call in it fails
-        error = error_from_body(RpcErrorBody.model_validate_json(reply.body))
-        raise error
     if expected != 1:
-        raise RpcError("a batch was answered by a server that does not take batches")
+        raise _NotBatched
+    if status == ERROR:
+        raise error_from_body(RpcErrorBody.model_validate_json(reply.body))
     return [(OK, reply.body)]
+
+
+class _NotBatched(Exception):
+    """A batch was answered with a single reply: the server takes no batches."""
 
 
 def _decoded(model: type[ModelT], body: Any) -> ModelT:
@@ -277,6 +288,9 @@ class RpcServer:
         self._lane = lane
         self._prefetch = prefetch
         self._handlers: dict[str, tuple[Operation[Any, Any], Handler]] = {}
+        # Batches' requests served at once, at most: prefetch counts messages, and a message
+        # may hold many requests, each wanting a database connection.
+        self._serving = asyncio.Semaphore(prefetch)
 
     def register(
         self, op: Operation[RequestT, ReplyT], handler: Callable[[RequestT], Awaitable[ReplyT]]
@@ -321,9 +335,12 @@ class RpcServer:
         except ValueError as exc:
             error = RpcErrorBody(code="invalid", message=f"malformed batch: {exc}")
             return ERROR, error.model_dump_json().encode(), None
-        results = await asyncio.gather(
-            *(self._serve(entry, message.routing_key, item) for item in items)
-        )
+
+        async def bounded(item: Any) -> tuple[str, bytes]:
+            async with self._serving:
+                return await self._serve(entry, message.routing_key, item)
+
+        results = await asyncio.gather(*(bounded(item) for item in items))
         return OK, encode_batch_reply(results), {BATCH_HEADER: len(results)}
 
     async def _serve(

@@ -28,8 +28,7 @@ log = logging.getLogger(__name__)
 BATCH_HEADER = "x-batch"
 OK, ERROR = "ok", "error"
 # Messages of one operation out at once before further calls wait to leave together, and how
-# many calls share one message at most. The cap keeps one message's work well inside a
-# server's prefetch window.
+# many calls share one message at most (a server serves a message's calls at once).
 DEFAULT_MAX_IN_FLIGHT = 4
 DEFAULT_MAX_BATCH = 64
 
@@ -66,7 +65,11 @@ def decode_batch_reply(body: bytes, expected: int) -> list[tuple[str, Any]]:
         raise ValueError(f"a batch of {expected} was answered with {len(items)} replies")
     results = []
     for item in items:
-        if not isinstance(item, dict) or item.get("status") not in (OK, ERROR):
+        if (
+            not isinstance(item, dict)
+            or item.get("status") not in (OK, ERROR)
+            or "body" not in item
+        ):
             raise ValueError("a batch reply item must be {status, body}")
         results.append((item["status"], item.get("body")))
     return results
@@ -91,8 +94,11 @@ SendBatch = Callable[[list[PendingCall]], Awaitable[None]]
 
 
 class CallBatcher:
-    """The calls of one operation: at most ``max_in_flight`` messages out at once, each holding
-    at most ``max_batch`` calls. ``max_batch=1`` turns batching off."""
+    """The calls of one operation. While fewer than ``max_in_flight`` messages are out, waiting
+    calls leave at once, spread over the free slots (so that replicas of the server share
+    them); beyond that they wait, and leave together when a message comes back or as soon as
+    ``max_batch`` of them are waiting, so a slow server never holds back more than one message's
+    worth of calls. ``max_batch=1`` turns batching off: every call leaves at once, alone."""
 
     def __init__(self, send: SendBatch, *, max_batch: int, max_in_flight: int) -> None:
         if max_batch < 1 or max_in_flight < 1:
@@ -112,22 +118,30 @@ class CallBatcher:
     def _schedule(self) -> None:
         # The flush runs after the callbacks already due in this turn of the loop, so calls
         # made by stations whose frames arrived together leave together.
-        if not self._flush_scheduled and self._in_flight < self._max_in_flight:
+        if self._flush_scheduled:
+            return
+        if self._in_flight < self._max_in_flight or len(self._waiting) >= self._max_batch:
             self._flush_scheduled = True
             asyncio.get_running_loop().call_soon(self._flush)
 
     def _flush(self) -> None:
         self._flush_scheduled = False
-        while self._waiting and self._in_flight < self._max_in_flight:
-            # A caller that gave up (its wait timed out or was cancelled) sends nothing.
-            live = [call for call in self._waiting[: self._max_batch] if not call.result.done()]
-            del self._waiting[: self._max_batch]
-            if not live:
-                continue
-            self._in_flight += 1
-            task = asyncio.create_task(self._send_batch(live), name="rpc-batch")
-            self._tasks.add(task)
-            task.add_done_callback(self._tasks.discard)
+        # A caller that gave up (its wait timed out or was cancelled) sends nothing.
+        self._waiting = [call for call in self._waiting if not call.result.done()]
+        free = self._max_in_flight - self._in_flight
+        if free > 0 and self._waiting:
+            size = min(self._max_batch, -(-len(self._waiting) // free))  # spread over the slots
+            while self._waiting and self._in_flight < self._max_in_flight:
+                self._start(size)
+        while len(self._waiting) >= self._max_batch:  # full messages leave whatever is out
+            self._start(self._max_batch)
+
+    def _start(self, size: int) -> None:
+        calls, self._waiting = self._waiting[:size], self._waiting[size:]
+        self._in_flight += 1
+        task = asyncio.create_task(self._send_batch(calls), name="rpc-batch")
+        self._tasks.add(task)
+        task.add_done_callback(self._tasks.discard)
 
     async def _send_batch(self, calls: list[PendingCall]) -> None:
         try:

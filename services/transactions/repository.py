@@ -186,8 +186,9 @@ async def locked_and_claimed(
 
 
 # The rows of many (station, transaction) keys locked in one statement, each with its seqNo
-# claimed. Locks are taken in the keys' byte order, the order in which a group commit runs its
-# messages (opencpms_db.write_batch), so that concurrent groups queue rather than deadlock.
+# claimed. Locks are taken in the keys' byte order, the order in which a group commit sorts its
+# messages (opencpms_db.write_batch), so that groups mostly queue behind each other; a deadlock
+# PostgreSQL finds anyway fails the group, whose messages are then retried one by one.
 _LOCK_AND_CLAIM_MANY = DriverStatement(
     text(
         """

@@ -26,8 +26,8 @@ ENDED = contract.TransactionStatus.ENDED.value
 def lock_order(
     msg: contract.StartTransaction | contract.UpdateTransaction | contract.EndTransaction,
 ) -> str:
-    # Messages committed together run in this order, so batches lock transactions in one
-    # order and queue behind each other rather than deadlock.
+    # Messages committed together run in this order (opencpms_db.write_batch), so groups lock
+    # transactions in much the same order and mostly queue behind each other.
     return f"{msg.station_id}\x00{msg.station_transaction_id or ''}"
 
 

@@ -161,3 +161,47 @@ def _step_inserting(key: str):  # type: ignore[no-untyped-def]
         await _insert(key, 0)(work.connection)
 
     return run
+
+
+async def test_a_bulk_item_keeps_its_place_beside_a_single_write_of_its_key(
+    engine: AsyncEngine,
+) -> None:
+    batch = _batch(engine)
+    ran: list[str] = []
+
+    async def bulk(work: DriverUnitOfWork, items: list[str]) -> list[None]:
+        ran.append("bulk:" + ",".join(items))
+        return [None] * len(items)
+
+    def single(name: str):  # type: ignore[no-untyped-def]
+        async def run(work: DriverUnitOfWork) -> None:
+            ran.append(name)
+
+        return run
+
+    # Key "b" has a bulk item that arrived before a single write of the same key.
+    await asyncio.gather(
+        batch.run_together("b", "b1", bulk),
+        batch.run_work("b", single("b2")),
+        batch.run_together("a", "a1", bulk),
+        batch.run_together("c", "c1", bulk),
+    )
+    assert ran == ["bulk:b1", "b2", "bulk:a1,c1"]
+
+
+async def test_a_batch_the_database_cannot_take_fails_at_once_not_one_by_one(
+    engine: AsyncEngine,
+) -> None:
+    batch = _batch(engine)
+    attempts = 0
+
+    async def unreachable(work: DriverUnitOfWork) -> None:
+        nonlocal attempts
+        attempts += 1
+        raise ConnectionResetError("the server went away")
+
+    results = await asyncio.gather(
+        *(batch.run_work(key, unreachable) for key in "abc"), return_exceptions=True
+    )
+    assert all(isinstance(r, ConnectionResetError) for r in results)
+    assert attempts == 1

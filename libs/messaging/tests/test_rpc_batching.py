@@ -13,7 +13,7 @@ from aio_pika.abc import AbstractIncomingMessage
 
 from opencpms_contracts.base import Contract, Operation
 from opencpms_messaging.broker import Broker
-from opencpms_messaging.rpc import RpcClient, RpcServer
+from opencpms_messaging.rpc import RpcClient, RpcServer, publish_reply
 from opencpms_messaging.rpc_batch import BATCH_HEADER
 from opencpms_messaging.rpc_errors import NotFoundError, RpcNoRouteError
 
@@ -84,14 +84,15 @@ async def _call_together(
         await caller.close()
 
 
-async def test_calls_made_together_leave_as_one_message_and_each_gets_its_own_answer(
+async def test_calls_made_together_share_the_free_slots_and_each_gets_its_own_answer(
     amqp_url: str, service: tuple[Broker, Operation[Number, Number]]
 ) -> None:
     broker, op = service
     server = await _serve(broker, op)
     answers = await _call_together(amqp_url, op, list(range(40)), max_in_flight=4)
     assert answers == [Number(value=2 * v) for v in range(40)]
-    assert server.sizes == [40]
+    # Nothing was out: the calls leave at once, spread over the four free slots.
+    assert server.sizes == [10, 10, 10, 10]
 
 
 async def test_calls_wait_while_the_messages_in_flight_are_out_then_leave_together(
@@ -177,3 +178,42 @@ async def _first(queue: aio_pika.abc.AbstractQueue) -> AbstractIncomingMessage:
             async for message in messages:
                 return message
     raise AssertionError("no reply")
+
+
+async def test_a_batch_size_of_one_sends_every_call_at_once_alone(
+    amqp_url: str, service: tuple[Broker, Operation[Number, Number]]
+) -> None:
+    broker, op = service
+    server = await _serve(broker, op)
+    answers = await _call_together(amqp_url, op, list(range(20)), max_in_flight=1, max_batch=1)
+    assert answers == [Number(value=2 * v) for v in range(20)]
+    assert server.sizes == [1] * 20
+
+
+class _ServerOfAnEarlierVersion(RpcServer):
+    """Takes every message as one request, as servers did before batches."""
+
+    def __init__(self, server: RpcServer) -> None:
+        self.__dict__.update(server.__dict__)
+
+    async def _on_request(self, message: AbstractIncomingMessage) -> None:
+        entry = self._handlers.get(message.routing_key or "")
+        status, body = await self._serve(entry, message.routing_key, message.body)
+        await publish_reply(self._channel, message, body, status)
+        await message.ack()
+
+
+async def test_calls_batched_for_a_server_that_takes_no_batches_are_sent_again_alone(
+    amqp_url: str, service: tuple[Broker, Operation[Number, Number]]
+) -> None:
+    broker, op = service
+
+    async def double(request: Number) -> Number:
+        await asyncio.sleep(0.02)
+        return Number(value=request.value * 2)
+
+    server = _ServerOfAnEarlierVersion(await broker.rpc_server(op.service))
+    server.register(op, double)
+    await server.start()
+    answers = await _call_together(amqp_url, op, list(range(12)), max_in_flight=2)
+    assert answers == [Number(value=2 * v) for v in range(12)]
