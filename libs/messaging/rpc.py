@@ -168,9 +168,8 @@ class RpcClient:
             timeout=timeout,
             unroutable=unroutable,
         )
-        if reply.headers.get(STATUS_HEADER) == "error":
-            raise error_from_body(RpcErrorBody.model_validate_json(reply.body))
-        return reply.body
+        [(_status, body)] = _results_of(reply, 1)  # raises the error a reply reports
+        return bytes(body)
 
     async def _round_trip(
         self,

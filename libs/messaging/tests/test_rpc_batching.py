@@ -45,14 +45,20 @@ async def service(amqp_url: str) -> AsyncIterator[tuple[Broker, Operation[Number
     await broker.close()
 
 
-async def _serve(broker: Broker, op: Operation[Number, Number], *, delay: float = 0.05):
+async def _serve(
+    broker: Broker,
+    op: Operation[Number, Number],
+    *,
+    delay: float = 0.05,
+    kind: type[_CountingServer] = _CountingServer,
+) -> _CountingServer:
     async def double(request: Number) -> Number:
         await asyncio.sleep(delay)  # long enough for later calls to queue behind the first
         if request.value < 0:
             raise NotFoundError(f"no {request.value}")
         return Number(value=request.value * 2)
 
-    server = _CountingServer(await broker.rpc_server(op.service))
+    server = kind(await broker.rpc_server(op.service))
     server.register(op, double)
     await server.start()
     return server
@@ -190,11 +196,8 @@ async def test_a_batch_size_of_one_sends_every_call_at_once_alone(
     assert server.sizes == [1] * 20
 
 
-class _ServerOfAnEarlierVersion(RpcServer):
+class _ServerOfAnEarlierVersion(_CountingServer):
     """Takes every message as one request, as servers did before batches."""
-
-    def __init__(self, server: RpcServer) -> None:
-        self.__dict__.update(server.__dict__)
 
     async def _on_request(self, message: AbstractIncomingMessage) -> None:
         entry = self._handlers.get(message.routing_key or "")
@@ -207,13 +210,6 @@ async def test_calls_batched_for_a_server_that_takes_no_batches_are_sent_again_a
     amqp_url: str, service: tuple[Broker, Operation[Number, Number]]
 ) -> None:
     broker, op = service
-
-    async def double(request: Number) -> Number:
-        await asyncio.sleep(0.02)
-        return Number(value=request.value * 2)
-
-    server = _ServerOfAnEarlierVersion(await broker.rpc_server(op.service))
-    server.register(op, double)
-    await server.start()
+    await _serve(broker, op, delay=0.02, kind=_ServerOfAnEarlierVersion)
     answers = await _call_together(amqp_url, op, list(range(12)), max_in_flight=2)
     assert answers == [Number(value=2 * v) for v in range(12)]
