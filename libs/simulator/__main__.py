@@ -97,6 +97,12 @@ def _add_load_command(commands: Any) -> None:
     load.add_argument("--heartbeat-interval", type=float, default=60.0)
     load.add_argument("--closed-loop", action="store_true", help="no pauses between calls")
     load.add_argument("--id-tag", default="SIMTAG")
+    load.add_argument(
+        "--ignore-retry-after",
+        action="store_true",
+        help="after a 503, back off 2-8 s at random instead of waiting the gateway's Retry-After "
+        "(as chargers with a fixed reconnect policy do)",
+    )
     load.add_argument("--json", type=Path, help="also write the summary as JSON here")
 
 
@@ -139,6 +145,7 @@ def _load(args: argparse.Namespace, parser: argparse.ArgumentParser) -> int:
         meter_s=args.meter_interval,
         closed_loop=args.closed_loop,
         id_tag=args.id_tag,
+        honour_retry_after=not args.ignore_retry_after,
     )
     summary = asyncio.run(run_load(plan, progress=say))
     print(table(summary))

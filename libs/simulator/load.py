@@ -48,6 +48,9 @@ class LoadPlan:
     call_timeout_s: float = 30.0
     stop_when_booted: bool = False  # a boot storm: end once every station booted
     retry_backoff_s: tuple[float, float] = (2.0, 8.0)  # before connecting again, as stations do
+    # A gateway that is busy starting other stations answers 503 with Retry-After; a station
+    # that honours it comes back when it was told there is room (plus up to a second's jitter).
+    honour_retry_after: bool = True
 
 
 class CallFailed(Exception):
@@ -71,6 +74,7 @@ class SimStation:
         self._ids = itertools.count()
         self._pending: dict[str, asyncio.Future[Any]] = {}
         self._socket: ClientConnection | None = None
+        self._retry_after: float | None = None
         self.settled = asyncio.Event()  # booted, or failed before booting
         self.rec_booted = False
 
@@ -94,7 +98,7 @@ class SimStation:
             if attempt_failed is None or self.rec_booted:
                 break
             self.rec.retry(attempt_failed)
-            await self._pause(stop, random.uniform(*self.plan.retry_backoff_s))  # noqa: S311
+            await self._pause(stop, self._backoff_s())
         if attempt_failed is not None:
             self.rec.error(attempt_failed if self.rec_booted else f"never booted: {attempt_failed}")
 
@@ -116,10 +120,19 @@ class SimStation:
                 )
                 self.rec.answer("(connect)", time.perf_counter() - began)
         except websockets.InvalidStatus as exc:
+            retry_after = exc.response.headers.get("Retry-After", "")
+            if exc.response.status_code == 503 and retry_after.isdigit():
+                self._retry_after = float(retry_after)
             return f"connect: HTTP {exc.response.status_code}"
         except (OSError, TimeoutError, websockets.WebSocketException) as exc:
             return f"connect: {type(exc).__name__}"
         return socket
+
+    def _backoff_s(self) -> float:
+        retry_after, self._retry_after = self._retry_after, None
+        if retry_after is not None and self.plan.honour_retry_after:
+            return retry_after + random.uniform(0.0, 1.0)  # noqa: S311
+        return random.uniform(*self.plan.retry_backoff_s)  # noqa: S311
 
     async def _session(self, socket: ClientConnection, stop: asyncio.Event) -> str | None:
         """Runs the mix on one connection; the reason it failed, or None."""

@@ -9,6 +9,7 @@ from dataclasses import dataclass
 from websockets.asyncio.server import Server, serve
 
 from opencpms_gateway import actions_v2, actions_v16
+from opencpms_gateway.admission import Admission
 from opencpms_gateway.backend import Backend, EventLog
 from opencpms_gateway.commands import CommandDispatcher
 from opencpms_gateway.connections import ConnectionRegistry
@@ -74,6 +75,7 @@ async def build(settings: Settings) -> GatewayNode:
         node_id=settings.node_id,
     )
     events.start()
+    admission = Admission(max_starting=settings.max_starting, grace_s=settings.start_grace_s)
     registry = ConnectionRegistry(
         node_id=settings.node_id,
         routers=ROUTERS,
@@ -82,6 +84,7 @@ async def build(settings: Settings) -> GatewayNode:
         options=SessionOptions(
             frame_log=settings.frame_log, max_queued_calls=settings.max_queued_calls
         ),
+        admission=admission,
     )
     dispatcher = CommandDispatcher(registry.session_of, registry.moved_away)
     registry.commands = await broker.command_queue(
@@ -92,7 +95,7 @@ async def build(settings: Settings) -> GatewayNode:
         registry.serve,
         settings.host,
         settings.port,
-        process_request=Handshake(backend, subprotocols=registry.subprotocols),
+        process_request=Handshake(backend, subprotocols=registry.subprotocols, admission=admission),
         subprotocols=registry.subprotocols,  # type: ignore[arg-type]
         ssl=server_tls_context(settings),
         max_size=settings.max_frame_bytes,

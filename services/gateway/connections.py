@@ -13,6 +13,7 @@ same side of its own, so exactly one gives way."""
 from __future__ import annotations
 
 import asyncio
+import functools
 import logging
 import uuid
 from datetime import UTC, datetime
@@ -20,6 +21,7 @@ from datetime import UTC, datetime
 from websockets.asyncio.server import ServerConnection
 
 from opencpms_contracts.stations import StationConnected, StationDisconnected
+from opencpms_gateway.admission import Admission
 from opencpms_gateway.backend import Backend, EventLog
 from opencpms_gateway.handshake import station_id_from_path
 from opencpms_gateway.ocpp_schemas import schemas
@@ -41,12 +43,14 @@ class ConnectionRegistry:
         backend: Backend,
         events: EventLog,
         options: SessionOptions,
+        admission: Admission,
     ) -> None:
         self.node_id = node_id
         self._routers = routers
         self._backend = backend
         self._events = events
         self._options = options
+        self._admission = admission
         self.sessions: dict[str, StationSession] = {}
         # Set by bootstrap once the node's command queue exists; bindings follow sessions.
         self.commands: CommandQueue | None = None
@@ -69,6 +73,13 @@ class ConnectionRegistry:
             await websocket.close(1002, "no station id or subprotocol")
             return
         state = StationState(station_id=station_id, version=version, connection_id=uuid.uuid4().hex)
+        # Starting until its first CALL is answered; a station that sends none within the
+        # grace period (a 1.6 station back after a short network loss may wait for its next
+        # heartbeat) stops counting then.
+        ticket = self._admission.enter()
+        grace = asyncio.get_running_loop().call_later(
+            self._admission.grace_s, functools.partial(ticket.release, started=False)
+        )
         session = StationSession(
             websocket,
             state=state,
@@ -77,6 +88,7 @@ class ConnectionRegistry:
             backend=self._backend,
             events=self._events,
             options=self._options,
+            on_first_answer=functools.partial(ticket.release, started=True),
         )
         previous = self.sessions.get(station_id)
         self.sessions[station_id] = session
@@ -97,6 +109,8 @@ class ConnectionRegistry:
         try:
             await session.run()
         finally:
+            grace.cancel()
+            ticket.release(started=False)
             if self.sessions.get(station_id) is session:
                 del self.sessions[station_id]
                 self._announced.pop(station_id, None)

@@ -19,6 +19,7 @@ from websockets.asyncio.server import ServerConnection
 from websockets.http11 import Request, Response
 
 from opencpms_contracts import authorization as auth
+from opencpms_gateway.admission import Admission, StartTicket
 from opencpms_gateway.backend import Backend
 from opencpms_messaging.rpc_errors import RpcError
 
@@ -71,9 +72,10 @@ def basic_credentials(request: Request) -> Credentials | None:
 class Handshake:
     """``process_request`` hook of the websockets server."""
 
-    def __init__(self, backend: Backend, *, subprotocols: list[str]) -> None:
+    def __init__(self, backend: Backend, *, subprotocols: list[str], admission: Admission) -> None:
         self._backend = backend
         self._subprotocols = subprotocols
+        self._admission = admission
 
     async def __call__(self, connection: ServerConnection, request: Request) -> Response | None:
         if request.path == "/healthz":
@@ -92,6 +94,12 @@ class Handshake:
             return _unauthorized(connection, "HTTP Basic credentials required\n")
         if credentials.username != station_id:
             return _unauthorized(connection, "user name must be the station id\n")
+        # Before the password check, the first thing that costs the backend (admission.py).
+        ticket = self._admission.admit(station_id)
+        if not isinstance(ticket, StartTicket):
+            return _unavailable(
+                connection, "Too many stations starting here, retry later\n", retry_after=ticket
+            )
         try:
             result = await self._backend.call(
                 auth.AUTHENTICATE_STATION,
@@ -99,15 +107,22 @@ class Handshake:
             )
         except RpcError as exc:
             log.warning("cannot authenticate %s: %s", station_id, exc)
-            response = connection.respond(
-                HTTPStatus.SERVICE_UNAVAILABLE, "Authentication unavailable, retry later\n"
+            return _unavailable(
+                connection, "Authentication unavailable, retry later\n", retry_after=30
             )
-            response.headers["Retry-After"] = "30"
-            return response
+        finally:
+            # The connection, once open, takes a ticket of its own (ConnectionRegistry.serve).
+            ticket.release(started=False)
         if not result.accepted:
             log.info("refused %s: %s", station_id, result.reason)
             return _unauthorized(connection, "Unknown station or wrong password\n")
         return None
+
+
+def _unavailable(connection: ServerConnection, text: str, *, retry_after: float) -> Response:
+    response = connection.respond(HTTPStatus.SERVICE_UNAVAILABLE, text)
+    response.headers["Retry-After"] = str(int(retry_after))
+    return response
 
 
 def _unauthorized(connection: ServerConnection, text: str) -> Response:

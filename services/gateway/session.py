@@ -13,6 +13,7 @@ import asyncio
 import contextlib
 import logging
 import uuid
+from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from typing import Any
@@ -70,6 +71,7 @@ class StationSession:
         backend: Backend,
         events: EventLog,
         options: SessionOptions,
+        on_first_answer: Callable[[], None] | None = None,
     ) -> None:
         self.websocket = websocket
         self.state = state
@@ -82,6 +84,7 @@ class StationSession:
         self._calls: asyncio.Queue[rpc_frames.Call] = asyncio.Queue(options.max_queued_calls)
         self._outgoing: dict[str, tuple[str, asyncio.Future[dict[str, Any]]]] = {}
         self._outgoing_lock = asyncio.Lock()
+        self._on_first_answer = on_first_answer
 
     @property
     def station_id(self) -> str:
@@ -149,6 +152,9 @@ class StationSession:
         while True:
             call = await self._calls.get()
             await self._answer(call)
+            if self._on_first_answer is not None:
+                self._on_first_answer()
+                self._on_first_answer = None
 
     async def _answer(self, call: rpc_frames.Call) -> None:
         route = self._router.routes.get(call.action)

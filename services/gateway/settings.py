@@ -57,6 +57,20 @@ class Settings(BaseSettings):
     # of 100 pending connections drops the rest, and each dropped station waits out TCP's SYN
     # retransmission (1 s, 3 s, 7 s...). The kernel caps it at net.core.somaxconn.
     listen_backlog: int = Field(default=4096, ge=1)
+    # Admission control (admission.py): beyond this many stations starting at once, a handshake
+    # is answered 503 with Retry-After, so that a reconnect storm is let in at the pace the
+    # services boot it instead of timing out and coming back.
+    max_starting: int = Field(
+        default=200,
+        ge=1,
+        description="Stations that may be starting at once on this node (handshake to first "
+        "answered CALL); beyond this, handshakes get 503 with Retry-After",
+    )
+    start_grace_s: float = Field(
+        default=10.0,
+        gt=0,
+        description="A connected station that sends no CALL within this stops counting as starting",
+    )
     open_timeout_s: float = Field(
         default=30.0,
         gt=0,

@@ -5,7 +5,6 @@ of the ``ocpp`` package's sequential receive loop)."""
 from __future__ import annotations
 
 import asyncio
-import base64
 import json
 import uuid
 
@@ -17,8 +16,7 @@ from opencpms_contracts.commands import ClearCache, StationCommand
 from opencpms_contracts.common import AuthorizationStatus, IdTokenInfo
 from opencpms_gateway.bootstrap import build
 from opencpms_gateway.settings import Settings
-from opencpms_messaging.broker import Broker
-from opencpms_messaging.testing import temporary_vhost
+from opencpms_simulator.connection import basic_auth_header
 
 pytestmark = pytest.mark.integration
 
@@ -40,23 +38,8 @@ class SlowAuthorization:
         return IdTokenInfo(status=AuthorizationStatus.ACCEPTED)
 
 
-@pytest.fixture
-async def own_vhost(broker_server_url):
-    """Other tests' authorization servers consume the run's shared vhost; this test's slow
-    stand-in must be the only one."""
-    async with temporary_vhost(broker_server_url) as url:
-        yield url
-
-
-@pytest.fixture
-async def broker(own_vhost):
-    opened = await Broker.open(own_vhost, name="busy-test", source="/tests")
-    yield opened
-    await opened.close()
-
-
-async def test_command_answer_is_not_blocked_by_a_slow_backend_call(own_vhost, broker):
-    amqp_url = own_vhost
+async def test_command_answer_is_not_blocked_by_a_slow_backend_call(own_vhost, own_broker):
+    amqp_url, broker = own_vhost, own_broker
     service = SlowAuthorization()
     server = await broker.rpc_server("authorization")
     server.register(auth.AUTHENTICATE_STATION, service.authenticate)
@@ -73,12 +56,11 @@ async def test_command_answer_is_not_blocked_by_a_slow_backend_call(own_vhost, b
     )
     commander = await broker.commander()
     station_id = f"BUSY-{uuid.uuid4().hex[:6]}"
-    credentials = base64.b64encode(f"{station_id}:secret-password-1".encode()).decode()
     try:
         async with websockets.connect(
             f"ws://127.0.0.1:{node.port}/ocpp/{station_id}",
             subprotocols=["ocpp1.6"],  # type: ignore[list-item]
-            additional_headers={"Authorization": f"Basic {credentials}"},
+            additional_headers=basic_auth_header(station_id, "secret-password-1"),
         ) as ws:
             await ws.send(json.dumps([2, "a1", "Authorize", {"idTag": "TAG1"}]))
             await asyncio.wait_for(service.authorize_waiting.wait(), 10)

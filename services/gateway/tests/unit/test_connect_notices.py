@@ -9,6 +9,7 @@ from datetime import UTC, datetime, timedelta
 from typing import Any
 
 from opencpms_contracts.stations import StationConnected
+from opencpms_gateway.admission import Admission
 from opencpms_gateway.connections import ConnectionRegistry
 from opencpms_gateway.router import StationState
 from opencpms_gateway.session import CLOSE_REPLACED, SessionOptions
@@ -39,6 +40,7 @@ def node_holding(session: HeldSession) -> ConnectionRegistry:
         backend=Any,  # type: ignore[arg-type]
         events=Any,  # type: ignore[arg-type]
         options=SessionOptions(frame_log=False, max_queued_calls=1),
+        admission=Admission(max_starting=1),
     )
     registry.sessions[session.station_id] = session  # type: ignore[assignment]
     return registry

@@ -1,0 +1,121 @@
+"""A gateway node full of starting stations answers further handshakes 503 with Retry-After,
+before asking the backend anything, and lets them in once a starting station was answered."""
+
+from __future__ import annotations
+
+import asyncio
+import json
+import uuid
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
+
+import pytest
+import websockets
+
+from opencpms_contracts import authorization as auth
+from opencpms_gateway.bootstrap import GatewayNode, build
+from opencpms_gateway.settings import Settings
+from opencpms_messaging.broker import Broker
+from opencpms_simulator.connection import basic_auth_header
+
+pytestmark = pytest.mark.integration
+
+PASSWORD = "secret-password-1"
+
+
+class CountingAuthorization:
+    def __init__(self) -> None:
+        self.checked: list[str] = []
+
+    async def authenticate(self, request: auth.AuthenticateStation) -> auth.StationAuthentication:
+        self.checked.append(request.station_id)
+        accepted = request.password.get_secret_value() == PASSWORD
+        return auth.StationAuthentication(accepted=accepted)
+
+
+@asynccontextmanager
+async def gateway(
+    amqp_url: str, broker: Broker, **settings: float
+) -> AsyncIterator[tuple[GatewayNode, CountingAuthorization]]:
+    service = CountingAuthorization()
+    server = await broker.rpc_server("authorization")
+    server.register(auth.AUTHENTICATE_STATION, service.authenticate)
+    await server.start()
+    node = await build(
+        Settings(
+            host="127.0.0.1",
+            port=0,
+            node_id=f"admission-{uuid.uuid4().hex[:6]}",
+            amqp_url=amqp_url,
+            **settings,  # type: ignore[arg-type]
+        )
+    )
+    try:
+        yield node, service
+    finally:
+        await node.close()
+
+
+def connect(node: GatewayNode, station_id: str) -> websockets.connect:
+    return websockets.connect(
+        f"ws://127.0.0.1:{node.port}/ocpp/{station_id}",
+        subprotocols=["ocpp1.6"],  # type: ignore[list-item]
+        additional_headers=basic_auth_header(station_id, PASSWORD),
+    )
+
+
+async def test_a_full_node_refuses_with_retry_after_until_a_starting_station_is_answered(
+    own_vhost, own_broker
+):
+    async with (
+        gateway(own_vhost, own_broker, max_starting=1, start_grace_s=60) as (node, auth),
+        connect(node, "FIRST") as first,
+    ):
+        with pytest.raises(websockets.InvalidStatus) as refused:
+            async with connect(node, "SECOND"):
+                pass
+        response = refused.value.response
+        assert response.status_code == 503
+        assert int(response.headers["Retry-After"]) >= 1
+        assert auth.checked == ["FIRST"]  # refused before the password check
+
+        await first.send(json.dumps([2, "h1", "Heartbeat", {}]))
+        assert json.loads(await first.recv())[:2] == [3, "h1"]
+        async with connect(node, "SECOND") as second:
+            assert second.subprotocol == "ocpp1.6"
+        assert auth.checked == ["FIRST", "SECOND"]
+
+
+async def test_a_station_that_sends_nothing_stops_counting_after_the_grace_period(
+    own_vhost, own_broker
+):
+    refusals: list[int] = []
+    async with (
+        gateway(own_vhost, own_broker, max_starting=1, start_grace_s=0.5) as (node, _),
+        connect(node, "QUIET"),
+        asyncio.timeout(10),
+    ):
+        while True:
+            try:
+                async with connect(node, "NEXT") as admitted:
+                    assert admitted.subprotocol == "ocpp1.6"
+                    break
+            except websockets.InvalidStatus as exc:
+                refusals.append(exc.response.status_code)
+                await asyncio.sleep(0.1)
+    assert refusals
+    assert set(refusals) == {503}
+
+
+async def test_a_refused_authentication_gives_its_place_back(own_vhost, own_broker):
+    async with gateway(own_vhost, own_broker, max_starting=1, start_grace_s=60) as (node, _):
+        with pytest.raises(websockets.InvalidStatus) as refused:
+            async with websockets.connect(
+                f"ws://127.0.0.1:{node.port}/ocpp/WRONG",
+                subprotocols=["ocpp1.6"],  # type: ignore[list-item]
+                additional_headers=basic_auth_header("WRONG", "x"),
+            ):
+                pass
+        assert refused.value.response.status_code == 401
+        async with connect(node, "RIGHT") as admitted:
+            assert admitted.subprotocol == "ocpp1.6"
