@@ -13,6 +13,7 @@ from dataclasses import dataclass
 
 from sqlalchemy.ext.asyncio import AsyncEngine
 
+from opencpms_authorization import repository
 from opencpms_authorization.clock import Clock, utc_now
 from opencpms_authorization.consumers import (
     HANDSHAKE_LANE,
@@ -25,6 +26,7 @@ from opencpms_authorization.settings import Settings
 from opencpms_authorization.tables import outbox
 from opencpms_db.driver import driver_reads
 from opencpms_db.engine import create_engine, session_factory
+from opencpms_db.lookup_batch import LookupBatch
 from opencpms_db.unit_of_work import DriverUnitOfWork, UnitOfWork
 from opencpms_db.write_batch import WriteBatch
 from opencpms_messaging.broker import Broker
@@ -78,6 +80,7 @@ async def build(
             lambda: DriverUnitOfWork(engine, outbox, on_commit=relay.wake)
         ),
         "reads": driver_reads(engine),
+        "password_hashes": LookupBatch(driver_reads(engine), repository.password_hashes),
         "passwords": StationPasswords(
             time_cost=settings.argon2_time_cost, memory_kib=settings.argon2_memory_kib
         ),

@@ -1,11 +1,11 @@
 """Use cases of the authorization service, one function per RPC operation.
 
 Each takes the request and keyword-only dependencies (``uow`` a unit-of-work factory,
-``station_writes`` the group commit on the driver for what stations send, ``reads`` driver
-connections outside
-a transaction for single lookups, ``passwords``, ``policy``, ``clock``) bound by the composition
-root; ``HANDLERS`` routes every operation of the service, including the
-registry ones of ``registry_handlers``.
+``station_writes`` the group commit on the driver for what stations send, ``password_hashes``
+the stations' hashes, looked up together for the handshakes that arrive together, ``reads``
+driver connections outside a transaction for single lookups, ``passwords``, ``policy``,
+``clock``) bound by the composition root; ``HANDLERS`` routes every operation of the service,
+including the registry ones of ``registry_handlers``.
 """
 
 from __future__ import annotations
@@ -23,6 +23,7 @@ from opencpms_contracts import authorization as contract
 from opencpms_contracts.common import AuthorizationStatus, IdTokenInfo, RegistrationStatus
 from opencpms_contracts.stations import StationBooted
 from opencpms_db.driver import DriverReads
+from opencpms_db.lookup_batch import LookupBatch
 from opencpms_db.unit_of_work import DriverUnitOfWork, UnitOfWorkFactory
 from opencpms_db.write_batch import WriteBatch
 
@@ -39,12 +40,13 @@ class BootPolicy:
 async def authenticate_station(
     msg: contract.AuthenticateStation,
     *,
-    reads: DriverReads,
+    password_hashes: LookupBatch[str, str],
     uow: UnitOfWorkFactory,
     passwords: StationPasswords,
 ) -> contract.StationAuthentication:
-    async with reads() as connection:
-        stored_hash = await repository.get_password_hash(connection, msg.station_id)
+    # Looked up every time, though a verified password is remembered: the hash is what tells
+    # that the password was changed since.
+    stored_hash = await password_hashes.get(msg.station_id)
     if stored_hash is None:
         return contract.StationAuthentication(accepted=False, reason="unknown station")
     password = msg.password.get_secret_value()

@@ -8,8 +8,8 @@ from datetime import datetime
 from typing import cast
 
 import asyncpg
-from sqlalchemy import Table, bindparam, select, update
-from sqlalchemy.dialects.postgresql import insert
+from sqlalchemy import String, Table, any_, bindparam, select, update
+from sqlalchemy.dialects.postgresql import ARRAY, insert
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from opencpms_authorization.tables import IdToken, Station
@@ -73,14 +73,17 @@ async def record_boot(connection: asyncpg.Connection, boot: BootStation) -> str 
     return status
 
 
-_PASSWORD_HASH = DriverStatement(
-    select(_stations.c.password_hash).where(_stations.c.station_id == bindparam("station_id"))
+_PASSWORD_HASHES = DriverStatement(
+    select(_stations.c.station_id, _stations.c.password_hash).where(
+        _stations.c.station_id == any_(bindparam("station_ids", type_=ARRAY(String())))
+    )
 )
 
 
-async def get_password_hash(connection: asyncpg.Connection, station_id: str) -> str | None:
-    stored: str | None = await _PASSWORD_HASH.fetchval(connection, station_id=station_id)
-    return stored
+async def password_hashes(connection: asyncpg.Connection, station_ids: list[str]) -> dict[str, str]:
+    """The stored password hash of each of the stations that exist."""
+    rows = await _PASSWORD_HASHES.fetch(connection, station_ids=station_ids)
+    return {row["station_id"]: row["password_hash"] for row in rows}
 
 
 async def replace_password_hash(
