@@ -2,7 +2,9 @@
 
 Everything is decided here, before a single frame is read (ARCHITECTURE §2, §6): a path that
 names no station is 404, a handshake offering no OCPP version we speak is 400, and a station
-that is unknown or gives the wrong password gets 401 and no websocket.
+that is unknown or gives the wrong password gets 401 and no websocket. A node already starting
+as many stations as it may answers 503 with Retry-After before the password check
+(``admission.py``).
 """
 
 from __future__ import annotations
