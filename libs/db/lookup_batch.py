@@ -11,7 +11,7 @@ from __future__ import annotations
 
 import asyncio
 from collections.abc import Awaitable, Callable, Hashable, Mapping
-from typing import Generic, TypeVar
+from typing import Any, Generic, TypeVar
 
 import asyncpg
 
@@ -51,11 +51,21 @@ class LookupBatch(Generic[K, V]):
                 async with self._reads() as connection:
                     found = await self._fetch(connection, keys)
             except Exception as exc:
-                for future in futures:
-                    if not future.done():
-                        future.set_exception(exc)
-                        future.exception()  # retrieved here: its callers may all have gone
+                _fail(futures, exc)
                 continue
+            except BaseException:
+                # Cancelled (the service stopping): the lookups taken for this query and those
+                # still waiting would otherwise hang their callers.
+                _fail([*futures, *self._waiting.values()], asyncio.CancelledError())
+                self._waiting.clear()
+                raise
             for key, future in zip(keys, futures, strict=True):
                 if not future.done():
                     future.set_result(found.get(key))
+
+
+def _fail(futures: list[asyncio.Future[Any]], exc: BaseException) -> None:
+    for future in futures:
+        if not future.done():
+            future.set_exception(exc)
+            future.exception()  # retrieved here: its callers may all have gone

@@ -68,3 +68,24 @@ async def test_a_failed_query_fails_its_callers_and_the_next_one_runs(
     failed = await asyncio.gather(lookups.get("k1"), lookups.get("broken"), return_exceptions=True)
     assert all(isinstance(result, asyncpg.DivisionByZeroError) for result in failed)
     assert await lookups.get("k2") == "v2"
+
+
+async def test_callers_are_not_left_waiting_when_the_reader_is_cancelled(
+    engine: AsyncEngine,
+) -> None:
+    started, hold = asyncio.Event(), asyncio.Event()
+
+    async def stuck(connection: asyncpg.Connection, keys: list[str]) -> dict[str, str]:
+        started.set()
+        await hold.wait()
+        return {}
+
+    lookups: LookupBatch[str, str] = LookupBatch(driver_reads(engine), stuck)
+    caller = asyncio.create_task(lookups.get("k1"))
+    await asyncio.wait_for(started.wait(), 5)
+    later = asyncio.create_task(lookups.get("k2"))  # waits for the next query
+    await asyncio.sleep(0)
+    assert lookups._reader is not None
+    lookups._reader.cancel()  # as when the service stops
+    results = await asyncio.wait_for(asyncio.gather(caller, later, return_exceptions=True), 5)
+    assert all(isinstance(result, asyncio.CancelledError) for result in results)
