@@ -10,15 +10,17 @@ overload feeds itself (docs/performance.md: a 10,000-station storm booted 8,011 
 So a node lets at most ``max_starting`` stations be *starting* at once: from the moment their
 handshake is admitted (the password check is the first cost) until their first CALL has been
 answered (a BootNotification, or whatever a 1.6 station back after a short network loss sends
-first), their connection ends, or ``grace_s`` passes without a CALL. Beyond that the handshake
+first), their connection ends, or ``grace_s`` passes without any CALL. Beyond that the handshake
 is answered 503 Service Unavailable with ``Retry-After`` at once, before any backend call,
 which costs the node far less than a station that times out.
 
 ``Retry-After`` is a place in a virtual queue, not a fixed wait: refused stations are given
 slots spaced at the rate this node has recently been starting stations, so they come back
-about when there is room instead of all at once again. A station that comes back before its
-slot is told the time left on the same slot, so stations that ignore the header (a charger's
-own back-off) do not push everyone else further back.
+about when there is room instead of all at once again. A station that asks again before its
+slot is told the time left on the same slot rather than given a new one, and one that comes
+back on time to a node still full is given the next moment rather than the end of the queue.
+Slots are advice, not reservations: whoever asks while there is room gets in, so a charger
+with a back-off of its own still boots, it just may wait longer.
 """
 
 from __future__ import annotations
@@ -30,8 +32,13 @@ from collections.abc import Callable
 
 # How far back the starting rate is measured, and how far ahead a slot may be given.
 RATE_WINDOW_S = 5.0
-MAX_RETRY_AFTER_S = 300.0
+MAX_RETRY_AFTER_S = 300
+# A healthy node starts its whole allowance within this: the slots' rate before it measured one.
 ASSUMED_START_S = 4.0
+# A station this late for its slot, or later, has lost its place; one back within it keeps it.
+LATE_FOR_SLOT_S = 5.0
+# Refused handshakes are not yet authenticated, so the slots they may take are bounded.
+MAX_SLOTS = 20_000
 
 
 class StartTicket:
@@ -62,17 +69,19 @@ class Admission:
         if max_starting < 1:
             raise ValueError("max_starting must be at least 1")
         self.max_starting = max_starting
-        self.grace_s = grace_s
+        self.grace_s = grace_s  # read by the connections, which time their own grace
         self._clock = clock
         self.starting = 0
         self.refused = 0
         self._started_at: deque[float] = deque()  # when each recent station finished starting
-        self._next_slot = 0.0
-        self._slots: dict[str, float] = {}  # refused station -> its slot, in slot order
+        # Refused station -> its slot. Insertion order is roughly slot order (a station back on
+        # time for its slot is put back ahead of the last ones), close enough for forgetting
+        # passed slots from the front.
+        self._slots: dict[str, float] = {}
 
-    def admit(self, station_id: str) -> StartTicket | float:
-        """A ticket to hold while the station starts, or the seconds it should wait (an
-        integer, for ``Retry-After``)."""
+    def admit(self, station_id: str) -> StartTicket | int:
+        """A ticket to hold while the station starts, or the whole seconds it should wait
+        (``Retry-After``)."""
         now = self._clock()
         self._forget_passed_slots(now)
         if self.starting < self.max_starting:
@@ -80,18 +89,12 @@ class Admission:
             self.starting += 1
             return StartTicket(self)
         self.refused += 1
-        slot = self._slots.get(station_id)
-        if slot is None or slot <= now:
-            slot = self._next_slot = min(
-                max(self._next_slot, now) + 1.0 / self.rate(now), now + MAX_RETRY_AFTER_S
-            )
-            self._slots.pop(station_id, None)
-            self._slots[station_id] = slot
-        return float(max(1, math.ceil(slot - now)))
+        return max(1, math.ceil(self._slot_of(station_id, now) - now))
 
     def enter(self) -> StartTicket:
-        """A ticket for a connection whose handshake was admitted and has just opened: it
-        counts whatever the cap, because its handshake's ticket was released a moment ago."""
+        """A ticket for a connection whose handshake was admitted and has just opened. It
+        counts whatever the cap: the handshake released its own ticket just before, with no
+        suspension between the two (websockets opens the connection right after the hook)."""
         self.starting += 1
         return StartTicket(self)
 
@@ -100,25 +103,44 @@ class Admission:
         early, and never less than a healthy node's ``max_starting`` in ``ASSUMED_START_S``.
 
         Too low a rate would leave the node idle while stations wait out long slots; too high
-        only brings some back early to a cheap refusal and a new slot. A node that was idle
-        before a storm has measured nothing yet, so the floor carries the storm's first slots.
+        only brings some back early to a cheap refusal. A node that was idle before a storm has
+        measured nothing yet, so the floor carries the storm's first slots.
         """
         now = self._clock() if now is None else now
-        while self._started_at and self._started_at[0] < now - RATE_WINDOW_S:
-            self._started_at.popleft()
+        self._forget_old_starts(now)
         measured = len(self._started_at) / RATE_WINDOW_S
         return max(1.25 * measured, self.max_starting / ASSUMED_START_S)
+
+    def _slot_of(self, station_id: str, now: float) -> float:
+        slot = self._slots.get(station_id)
+        if slot is not None and slot > now:
+            return slot  # asked again early: the same place
+        self._slots.pop(station_id, None)
+        if slot is not None and now - slot < LATE_FOR_SLOT_S:
+            slot = now + 1.0 / self.rate(now)  # back on time to a full node: next, not last
+        else:
+            # Behind the stations that hold a place now, counted rather than read off the last
+            # slot, so the queue shortens as stations get in early or give up.
+            ahead = len(self._slots) + 1
+            slot = now + min(ahead / self.rate(now), MAX_RETRY_AFTER_S)
+        if len(self._slots) < MAX_SLOTS:
+            self._slots[station_id] = slot
+        return slot
 
     def _released(self, *, started: bool) -> None:
         self.starting -= 1
         if started:
-            self._started_at.append(self._clock())
+            now = self._clock()
+            self._started_at.append(now)
+            self._forget_old_starts(now)
+
+    def _forget_old_starts(self, now: float) -> None:
+        while self._started_at and self._started_at[0] < now - RATE_WINDOW_S:
+            self._started_at.popleft()
 
     def _forget_passed_slots(self, now: float) -> None:
-        # Slots are handed out in increasing order and the dict keeps insertion order, so the
-        # passed ones are at its front; a station a minute late has lost its place anyway.
         while self._slots:
             station_id, slot = next(iter(self._slots.items()))
-            if slot > now - 60.0:
+            if slot > now - LATE_FOR_SLOT_S:
                 break
             del self._slots[station_id]

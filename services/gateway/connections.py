@@ -73,9 +73,9 @@ class ConnectionRegistry:
             await websocket.close(1002, "no station id or subprotocol")
             return
         state = StationState(station_id=station_id, version=version, connection_id=uuid.uuid4().hex)
-        # Starting until its first CALL is answered; a station that sends none within the
-        # grace period (a 1.6 station back after a short network loss may wait for its next
-        # heartbeat) stops counting then.
+        # Starting until its first CALL is answered (admission.py); a station that sends no CALL
+        # within the grace period (a 1.6 station back after a short network loss may wait for
+        # its next heartbeat) stops counting then.
         ticket = self._admission.enter()
         grace = asyncio.get_running_loop().call_later(
             self._admission.grace_s, functools.partial(ticket.release, started=False)
@@ -88,25 +88,26 @@ class ConnectionRegistry:
             backend=self._backend,
             events=self._events,
             options=self._options,
-            on_first_answer=functools.partial(ticket.release, started=True),
+            on_first_call=grace.cancel,
+            on_first_answer=lambda answered: ticket.release(started=answered),
         )
-        previous = self.sessions.get(station_id)
-        self.sessions[station_id] = session
-        self._moved.discard(station_id)
-        if previous is not None:
-            log.info("%s reconnected; closing its older connection", station_id)
-            await previous.close(CLOSE_REPLACED, "replaced by a newer connection")
-        remote = websocket.remote_address
-        connected = StationConnected(
-            station_id=station_id,
-            connection_id=state.connection_id,
-            node_id=self.node_id,
-            ocpp_version=version,
-            remote_address=f"{remote[0]}:{remote[1]}" if remote else None,
-            connected_at=session.connected_at,
-        )
-        await asyncio.gather(self._bind_and_announce(connected), self._publish(connected))
         try:
+            previous = self.sessions.get(station_id)
+            self.sessions[station_id] = session
+            self._moved.discard(station_id)
+            if previous is not None:
+                log.info("%s reconnected; closing its older connection", station_id)
+                await previous.close(CLOSE_REPLACED, "replaced by a newer connection")
+            remote = websocket.remote_address
+            connected = StationConnected(
+                station_id=station_id,
+                connection_id=state.connection_id,
+                node_id=self.node_id,
+                ocpp_version=version,
+                remote_address=f"{remote[0]}:{remote[1]}" if remote else None,
+                connected_at=session.connected_at,
+            )
+            await asyncio.gather(self._bind_and_announce(connected), self._publish(connected))
             await session.run()
         finally:
             grace.cancel()

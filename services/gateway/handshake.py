@@ -99,6 +99,13 @@ class Handshake:
         # Before the password check, the first thing that costs the backend (admission.py).
         ticket = self._admission.admit(station_id)
         if not isinstance(ticket, StartTicket):
+            refused = self._admission.refused
+            if refused % 1000 == 1:
+                log.warning(
+                    "%d stations starting here, the most allowed: %d handshakes refused so far",
+                    self._admission.starting,
+                    refused,
+                )
             return _unavailable(
                 connection, "Too many stations starting here, retry later\n", retry_after=ticket
             )
@@ -121,9 +128,9 @@ class Handshake:
         return None
 
 
-def _unavailable(connection: ServerConnection, text: str, *, retry_after: float) -> Response:
+def _unavailable(connection: ServerConnection, text: str, *, retry_after: int) -> Response:
     response = connection.respond(HTTPStatus.SERVICE_UNAVAILABLE, text)
-    response.headers["Retry-After"] = str(int(retry_after))
+    response.headers["Retry-After"] = str(retry_after)
     return response
 
 

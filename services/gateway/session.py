@@ -71,7 +71,8 @@ class StationSession:
         backend: Backend,
         events: EventLog,
         options: SessionOptions,
-        on_first_answer: Callable[[], None] | None = None,
+        on_first_call: Callable[[], None] | None = None,
+        on_first_answer: Callable[[bool], None] | None = None,
     ) -> None:
         self.websocket = websocket
         self.state = state
@@ -84,6 +85,9 @@ class StationSession:
         self._calls: asyncio.Queue[rpc_frames.Call] = asyncio.Queue(options.max_queued_calls)
         self._outgoing: dict[str, tuple[str, asyncio.Future[dict[str, Any]]]] = {}
         self._outgoing_lock = asyncio.Lock()
+        # Admission (admission.py): the station is starting until its first CALL is answered;
+        # the argument says whether it was answered with a CALLRESULT.
+        self._on_first_call = on_first_call
         self._on_first_answer = on_first_answer
 
     @property
@@ -128,6 +132,9 @@ class StationSession:
             return
         self._log_frame("in", raw, frame)
         if isinstance(frame, rpc_frames.Call):
+            if self._on_first_call is not None:
+                self._on_first_call()
+                self._on_first_call = None
             try:
                 self._calls.put_nowait(frame)
             except asyncio.QueueFull:
@@ -151,12 +158,13 @@ class StationSession:
     async def _answer_calls(self) -> None:
         while True:
             call = await self._calls.get()
-            await self._answer(call)
+            answered = await self._answer(call)
             if self._on_first_answer is not None:
-                self._on_first_answer()
+                self._on_first_answer(answered)
                 self._on_first_answer = None
 
-    async def _answer(self, call: rpc_frames.Call) -> None:
+    async def _answer(self, call: rpc_frames.Call) -> bool:
+        """Answers one CALL; True when with a CALLRESULT."""
         route = self._router.routes.get(call.action)
         if route is None:
             kind = (
@@ -165,7 +173,7 @@ class StationSession:
                 else ErrorKind.NOT_IMPLEMENTED
             )
             await self._send_error(call.message_id, kind, f"{call.action} is not handled")
-            return
+            return False
         if (
             self.state.registration is RegistrationStatus.REJECTED
             and call.action != "BootNotification"
@@ -176,12 +184,12 @@ class StationSession:
                 ErrorKind.SECURITY,
                 "station was Rejected at boot; send BootNotification",
             )
-            return
+            return False
         try:
             self._schemas.check_request(call.action, call.payload)
         except SchemaViolation as exc:
             await self._send_error(call.message_id, schema_error_kind(exc.rule), exc.message)
-            return
+            return False
         context = CallContext(
             state=self.state,
             backend=self._backend,
@@ -192,10 +200,10 @@ class StationSession:
             response = await route.handler(context, call.payload)
         except CallFailedError as exc:
             await self._send_error(call.message_id, exc.kind, exc.description)
-            return
+            return False
         except TranslationError as exc:
             await self._send_error(call.message_id, ErrorKind.PROPERTY, str(exc))
-            return
+            return False
         except RpcError as exc:
             if route.transactional:
                 log.warning(
@@ -205,15 +213,15 @@ class StationSession:
                     exc.code,
                 )
                 await self.close(CLOSE_BACKEND_UNAVAILABLE, "backend unavailable, retry")
-                return
+                return False
             log.warning("%s %s failed: %s", self.station_id, call.action, exc)
             await self._send_error(call.message_id, ErrorKind.INTERNAL, "service unavailable")
-            return
+            return False
         except Exception:
             # A bug must cost one answer, not the worker that answers this station.
             log.exception("%s %s: handler failed", self.station_id, call.action)
             await self._send_error(call.message_id, ErrorKind.INTERNAL, "internal error")
-            return
+            return False
         if self._options.check_responses:
             try:
                 self._schemas.check_response(call.action, response)
@@ -225,13 +233,14 @@ class StationSession:
                     exc.message,
                 )
                 await self._send_error(call.message_id, ErrorKind.INTERNAL, "internal error")
-                return
+                return False
         await self._send(
             rpc_frames.encode_result(call.message_id, response),
             call.action,
             rpc_frames.CALLRESULT,
             call.message_id,
         )
+        return True
 
     # -- frames to the station -----------------------------------------------------------------
 

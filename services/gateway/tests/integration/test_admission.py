@@ -13,6 +13,7 @@ import pytest
 import websockets
 
 from opencpms_contracts import authorization as auth
+from opencpms_contracts.common import RegistrationStatus
 from opencpms_gateway.bootstrap import GatewayNode, build
 from opencpms_gateway.settings import Settings
 from opencpms_messaging.broker import Broker
@@ -26,11 +27,18 @@ PASSWORD = "secret-password-1"
 class CountingAuthorization:
     def __init__(self) -> None:
         self.checked: list[str] = []
+        self.boot_waiting = asyncio.Event()
+        self.release_boots = asyncio.Event()
 
     async def authenticate(self, request: auth.AuthenticateStation) -> auth.StationAuthentication:
         self.checked.append(request.station_id)
         accepted = request.password.get_secret_value() == PASSWORD
         return auth.StationAuthentication(accepted=accepted)
+
+    async def boot(self, request: auth.BootStation) -> auth.BootDecision:
+        self.boot_waiting.set()
+        await self.release_boots.wait()
+        return auth.BootDecision(status=RegistrationStatus.ACCEPTED, interval_s=300)
 
 
 @asynccontextmanager
@@ -40,6 +48,7 @@ async def gateway(
     service = CountingAuthorization()
     server = await broker.rpc_server("authorization")
     server.register(auth.AUTHENTICATE_STATION, service.authenticate)
+    server.register(auth.BOOT_STATION, service.boot)
     await server.start()
     node = await build(
         Settings(
@@ -53,6 +62,7 @@ async def gateway(
     try:
         yield node, service
     finally:
+        service.release_boots.set()
         await node.close()
 
 
@@ -86,25 +96,58 @@ async def test_a_full_node_refuses_with_retry_after_until_a_starting_station_is_
         assert auth.checked == ["FIRST", "SECOND"]
 
 
+async def refused_status(node: GatewayNode, station_id: str) -> int | None:
+    """The HTTP status that refused the handshake, or None when it was let in."""
+    try:
+        async with connect(node, station_id):
+            return None
+    except websockets.InvalidStatus as exc:
+        return exc.response.status_code
+
+
+async def admitted_eventually(node: GatewayNode, station_id: str) -> None:
+    async with asyncio.timeout(10):
+        while True:
+            status = await refused_status(node, station_id)
+            if status is None:
+                return
+            assert status == 503
+            await asyncio.sleep(0.05)
+
+
+async def test_a_boot_still_being_answered_holds_its_place_past_the_grace_period(
+    own_vhost, own_broker
+):
+    async with (
+        gateway(own_vhost, own_broker, max_starting=1, start_grace_s=0.3) as (node, auth),
+        connect(node, "BOOTING") as booting,
+    ):
+        boot = {"chargePointVendor": "V", "chargePointModel": "M"}
+        await booting.send(json.dumps([2, "b1", "BootNotification", boot]))
+        await asyncio.wait_for(auth.boot_waiting.wait(), 10)
+        await asyncio.sleep(1)  # well past the grace period, the boot still with the service
+        assert await refused_status(node, "NEXT") == 503
+        auth.release_boots.set()
+        assert json.loads(await booting.recv())[:2] == [3, "b1"]
+        assert await refused_status(node, "NEXT") is None
+
+
+async def test_a_closed_connection_gives_its_place_back(own_vhost, own_broker):
+    async with gateway(own_vhost, own_broker, max_starting=1, start_grace_s=60) as (node, _):
+        async with connect(node, "LEAVING"):
+            assert await refused_status(node, "NEXT") == 503
+        await admitted_eventually(node, "NEXT")
+
+
 async def test_a_station_that_sends_nothing_stops_counting_after_the_grace_period(
     own_vhost, own_broker
 ):
-    refusals: list[int] = []
     async with (
         gateway(own_vhost, own_broker, max_starting=1, start_grace_s=0.5) as (node, _),
         connect(node, "QUIET"),
-        asyncio.timeout(10),
     ):
-        while True:
-            try:
-                async with connect(node, "NEXT") as admitted:
-                    assert admitted.subprotocol == "ocpp1.6"
-                    break
-            except websockets.InvalidStatus as exc:
-                refusals.append(exc.response.status_code)
-                await asyncio.sleep(0.1)
-    assert refusals
-    assert set(refusals) == {503}
+        assert await refused_status(node, "NEXT") == 503
+        await admitted_eventually(node, "NEXT")
 
 
 async def test_a_refused_authentication_gives_its_place_back(own_vhost, own_broker):

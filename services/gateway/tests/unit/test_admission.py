@@ -2,9 +2,18 @@
 
 from __future__ import annotations
 
+import math
+
 import pytest
 
-from opencpms_gateway.admission import ASSUMED_START_S, MAX_RETRY_AFTER_S, Admission, StartTicket
+from opencpms_gateway.admission import (
+    ASSUMED_START_S,
+    MAX_RETRY_AFTER_S,
+    MAX_SLOTS,
+    RATE_WINDOW_S,
+    Admission,
+    StartTicket,
+)
 
 
 class Clock:
@@ -20,7 +29,7 @@ def admission(max_starting: int = 4) -> tuple[Admission, Clock]:
     return Admission(max_starting=max_starting, clock=clock), clock
 
 
-def admitted(result: StartTicket | float) -> StartTicket:
+def admitted(result: StartTicket | int) -> StartTicket:
     assert isinstance(result, StartTicket), f"refused with Retry-After {result}"
     return result
 
@@ -30,7 +39,7 @@ def test_admits_up_to_the_cap_then_refuses_with_a_retry_after() -> None:
     admitted(gate.admit("CP-1"))
     admitted(gate.admit("CP-2"))
     refused = gate.admit("CP-3")
-    assert refused == 2.0  # the first slot, at the floor rate of 2 stations in 4 s
+    assert refused == 2  # the first slot, at the floor rate of 2 stations in 4 s
     assert (gate.starting, gate.refused) == (2, 1)
 
 
@@ -49,7 +58,7 @@ def test_refused_stations_get_slots_spaced_at_the_floor_rate_before_anything_sta
         admitted(gate.admit(f"CP-{n}"))
     waits = [gate.admit(f"LATE-{n}") for n in range(8)]
     spacing = ASSUMED_START_S / 4
-    assert waits == [float(max(1, -(-(spacing * (n + 1)) // 1))) for n in range(8)]
+    assert waits == [max(1, math.ceil(spacing * (n + 1))) for n in range(8)]
 
 
 def test_a_station_back_before_its_slot_keeps_its_place() -> None:
@@ -57,19 +66,30 @@ def test_a_station_back_before_its_slot_keeps_its_place() -> None:
     admitted(gate.admit("CP-0"))
     for n in range(10):
         gate.admit(f"CP-{n + 1}")  # slots at 4, 8, ... 40 s
-    assert gate.admit("CP-5") == 20.0
+    assert gate.admit("CP-5") == 20
     clock.now += 12.5
-    assert gate.admit("CP-5") == 8.0  # the same slot, 7.5 s on: rounded up
-    assert gate.admit("NEW") == 32.0  # behind the ten, not behind CP-5's repeated asks
+    assert gate.admit("CP-5") == 8  # the same slot, 7.5 s on: rounded up
+    # CP-1's slot is long past: behind the nine that still hold a place, not behind CP-5's asks.
+    assert gate.admit("NEW") == 40
 
 
-def test_a_station_whose_slot_passed_while_the_node_is_still_full_goes_to_the_back() -> None:
+def test_a_station_back_on_time_to_a_full_node_is_next_not_last() -> None:
     gate, clock = admission(max_starting=1)
     admitted(gate.admit("CP-0"))
-    assert gate.admit("CP-1") == 4.0
-    assert gate.admit("CP-2") == 8.0
-    clock.now += 5
-    assert gate.admit("CP-1") == 7.0  # slot at +12 s, after CP-2's
+    assert [gate.admit(f"CP-{n}") for n in (1, 2, 3)] == [4, 8, 12]
+    clock.now += 4.5  # CP-1 honoured its Retry-After (and some jitter); the node is still full
+    assert gate.admit("CP-1") == 4  # the next place, not behind CP-3
+    clock.now += 10  # far too late: its place is gone
+    assert gate.admit("CP-1") == 8  # behind CP-3, the only one still holding a future slot
+
+
+def test_the_queue_shortens_as_slotted_stations_get_in_early() -> None:
+    gate, _ = admission(max_starting=1)
+    ticket = admitted(gate.admit("CP-0"))
+    assert [gate.admit(f"CP-{n}") for n in range(1, 6)] == [4, 8, 12, 16, 20]
+    ticket.release(started=False)
+    admitted(gate.admit("CP-5"))  # room came early; CP-5 took it and left the queue
+    assert gate.admit("NEW") == 20  # behind the four still waiting, not behind CP-5's slot
 
 
 def test_the_measured_rate_spaces_the_slots_once_stations_start_faster_than_the_floor() -> None:
@@ -96,6 +116,22 @@ def test_retry_after_is_capped() -> None:
     admitted(gate.admit("CP-0"))
     waits = [gate.admit(f"LATE-{n}") for n in range(400)]
     assert max(waits) == MAX_RETRY_AFTER_S
+
+
+def test_refused_stations_hold_a_bounded_number_of_slots() -> None:
+    gate, _ = admission(max_starting=1)
+    admitted(gate.admit("CP-0"))
+    for n in range(MAX_SLOTS + 10):
+        gate.admit(f"MADE-UP-{n}")  # handshakes are refused before they are authenticated
+    assert len(gate._slots) == MAX_SLOTS
+
+
+def test_old_start_times_are_forgotten_while_nobody_is_refused() -> None:
+    gate, clock = admission(max_starting=10)
+    for _ in range(1000):
+        admitted(gate.admit("CP-1")).release(started=True)
+        clock.now += 1
+    assert len(gate._started_at) <= RATE_WINDOW_S + 1
 
 
 def test_an_opened_connection_enters_whatever_the_cap() -> None:
