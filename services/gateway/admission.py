@@ -10,9 +10,12 @@ overload feeds itself (docs/performance.md: a 10,000-station storm booted 8,011 
 So a node lets at most ``max_starting`` stations be *starting* at once: from the moment their
 handshake is admitted (the password check is the first cost) until their first CALL has been
 answered (a BootNotification, or whatever a 1.6 station back after a short network loss sends
-first), their connection ends, or ``grace_s`` passes without any CALL. Beyond that the handshake
-is answered 503 Service Unavailable with ``Retry-After`` at once, before any backend call,
-which costs the node far less than a station that times out.
+first), their connection ends, or ``grace_s`` passes without any CALL. Beyond that a handshake
+waits, in order of arrival, up to ``wait_s`` for a place (a waiting handshake costs an open
+socket and nothing else, where a refusal costs both sides a new connection); one that gets
+none, or finds ``max_waiting`` handshakes waiting already, is answered 503 Service Unavailable
+with ``Retry-After``, before any backend call, which costs the node far less than a station
+that times out.
 
 ``Retry-After`` is a place in a virtual queue, not a fixed wait: refused stations are given
 slots spaced at the rate this node has recently been starting stations, so they come back
@@ -25,6 +28,8 @@ with a back-off of its own still boots, it just may wait longer.
 
 from __future__ import annotations
 
+import asyncio
+import contextlib
 import math
 import time
 from collections import deque
@@ -42,20 +47,39 @@ MAX_SLOTS = 20_000
 
 
 class StartTicket:
-    """One admitted station's place among the starting ones; released exactly once."""
+    """One admitted station's place among the starting ones, from its handshake to its first
+    answered CALL; released exactly once. Unless :meth:`keep` is called first (the station
+    sent a CALL), it releases itself ``grace_s`` after it was given: so does the place of a
+    handshake whose connection never opened."""
 
-    __slots__ = ("_admission", "released")
+    __slots__ = ("_admission", "_grace", "_held_for", "released")
 
     def __init__(self, admission: Admission) -> None:
         self._admission = admission
         self.released = False
+        self._held_for: object | None = None  # the connection it waits for (Admission.hold)
+        self._grace: asyncio.TimerHandle | None = asyncio.get_running_loop().call_later(
+            admission.grace_s, self._expire
+        )
 
-    def release(self, *, started: bool) -> None:
-        """``started``: the station's first CALL was answered (it counts towards the rate)."""
+    def keep(self) -> None:
+        """The station sent its first CALL: the place is held until it is answered."""
+        if self._grace is not None:
+            self._grace.cancel()
+            self._grace = None
+
+    def release(self, started: bool) -> None:
+        """``started``: the station's first CALL was answered with a CALLRESULT (it counts
+        towards the rate)."""
         if self.released:
             return
         self.released = True
-        self._admission._released(started=started)
+        self.keep()
+        self._admission._released(self, started=started)
+
+    def _expire(self) -> None:
+        self._grace = None
+        self.release(started=False)
 
 
 class Admission:
@@ -64,12 +88,18 @@ class Admission:
         *,
         max_starting: int,
         grace_s: float = 10.0,
+        wait_s: float = 0.0,
+        max_waiting: int | None = None,
         clock: Callable[[], float] = time.monotonic,
     ) -> None:
         if max_starting < 1:
             raise ValueError("max_starting must be at least 1")
         self.max_starting = max_starting
         self.grace_s = grace_s  # read by the connections, which time their own grace
+        self.wait_s = wait_s
+        self.max_waiting = 5 * max_starting if max_waiting is None else max_waiting
+        self._waiting: deque[asyncio.Future[StartTicket]] = deque()
+        self._held: dict[object, StartTicket] = {}  # accepted handshake -> its ticket
         self._clock = clock
         self.starting = 0
         self.refused = 0
@@ -79,24 +109,56 @@ class Admission:
         # passed slots from the front.
         self._slots: dict[str, float] = {}
 
-    def admit(self, station_id: str) -> StartTicket | int:
+    async def admit(self, station_id: str) -> StartTicket | int:
         """A ticket to hold while the station starts, or the whole seconds it should wait
-        (``Retry-After``)."""
+        before it tries again (``Retry-After``)."""
         now = self._clock()
         self._forget_passed_slots(now)
         if self.starting < self.max_starting:
             self._slots.pop(station_id, None)
             self.starting += 1
             return StartTicket(self)
+        if self.wait_s > 0 and len(self._waiting) < self.max_waiting:
+            ticket = await self._wait_for_a_place()
+            if ticket is not None:
+                self._slots.pop(station_id, None)
+                return ticket
+            now = self._clock()
         self.refused += 1
         return max(1, math.ceil(self._slot_of(station_id, now) - now))
 
-    def enter(self) -> StartTicket:
-        """A ticket for a connection whose handshake was admitted and has just opened. It
-        counts whatever the cap: the handshake released its own ticket just before, with no
-        suspension between the two (websockets opens the connection right after the hook)."""
-        self.starting += 1
-        return StartTicket(self)
+    async def _wait_for_a_place(self) -> StartTicket | None:
+        place: asyncio.Future[StartTicket] = asyncio.get_running_loop().create_future()
+        self._waiting.append(place)
+        try:
+            async with asyncio.timeout(self.wait_s):
+                return await place
+        except TimeoutError:
+            pass
+        except BaseException:
+            # The handshake was abandoned: a place handed over meanwhile goes to the next.
+            if place.done() and not place.cancelled():
+                place.result().release(started=False)
+            raise
+        finally:
+            if not place.done():
+                place.cancel()
+            with contextlib.suppress(ValueError):
+                self._waiting.remove(place)
+        # A place handed over in the same turn as the timeout is still this handshake's.
+        return place.result() if not place.cancelled() else None
+
+    def hold(self, connection: object, ticket: StartTicket) -> None:
+        """Keeps the ticket of an accepted handshake for its connection to :meth:`take`."""
+        ticket._held_for = connection
+        self._held[connection] = ticket
+
+    def take(self, connection: object) -> StartTicket | None:
+        """The ticket its handshake left for this (just opened) connection, if any."""
+        ticket = self._held.pop(connection, None)
+        if ticket is not None:
+            ticket._held_for = None
+        return ticket
 
     def rate(self, now: float | None = None) -> float:
         """Stations per second to space slots by: what this node started recently, leaning
@@ -127,8 +189,17 @@ class Admission:
             self._slots[station_id] = slot
         return slot
 
-    def _released(self, *, started: bool) -> None:
-        self.starting -= 1
+    def _released(self, ticket: StartTicket, *, started: bool) -> None:
+        if ticket._held_for is not None:  # its connection never opened
+            self._held.pop(ticket._held_for, None)
+        # The place goes to the handshake that has waited longest, if one still waits.
+        while self._waiting:
+            place = self._waiting.popleft()
+            if not place.done():
+                place.set_result(StartTicket(self))
+                break
+        else:
+            self.starting -= 1
         if started:
             now = self._clock()
             self._started_at.append(now)

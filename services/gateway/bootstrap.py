@@ -75,7 +75,11 @@ async def build(settings: Settings) -> GatewayNode:
         node_id=settings.node_id,
     )
     events.start()
-    admission = Admission(max_starting=settings.max_starting, grace_s=settings.start_grace_s)
+    admission = Admission(
+        max_starting=settings.max_starting,
+        grace_s=settings.start_grace_s,
+        wait_s=settings.admission_wait_s,
+    )
     registry = ConnectionRegistry(
         node_id=settings.node_id,
         routers=ROUTERS,

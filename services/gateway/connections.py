@@ -13,7 +13,6 @@ same side of its own, so exactly one gives way."""
 from __future__ import annotations
 
 import asyncio
-import functools
 import logging
 import uuid
 from datetime import UTC, datetime
@@ -73,13 +72,10 @@ class ConnectionRegistry:
             await websocket.close(1002, "no station id or subprotocol")
             return
         state = StationState(station_id=station_id, version=version, connection_id=uuid.uuid4().hex)
-        # Starting until its first CALL is answered (admission.py); a station that sends no CALL
-        # within the grace period (a 1.6 station back after a short network loss may wait for
-        # its next heartbeat) stops counting then.
-        ticket = self._admission.enter()
-        grace = asyncio.get_running_loop().call_later(
-            self._admission.grace_s, functools.partial(ticket.release, started=False)
-        )
+        # Starting until its first CALL is answered (admission.py): the place its handshake
+        # was given, which lapses if no CALL comes within the grace period (a 1.6 station back
+        # after a short network loss may wait for its next heartbeat).
+        ticket = self._admission.take(websocket)
         session = StationSession(
             websocket,
             state=state,
@@ -88,8 +84,8 @@ class ConnectionRegistry:
             backend=self._backend,
             events=self._events,
             options=self._options,
-            on_first_call=grace.cancel,
-            on_first_answer=lambda answered: ticket.release(started=answered),
+            on_first_call=ticket.keep if ticket is not None else None,
+            on_first_answer=ticket.release if ticket is not None else None,
         )
         try:
             previous = self.sessions.get(station_id)
@@ -110,8 +106,8 @@ class ConnectionRegistry:
             await asyncio.gather(self._bind_and_announce(connected), self._publish(connected))
             await session.run()
         finally:
-            grace.cancel()
-            ticket.release(started=False)
+            if ticket is not None:
+                ticket.release(started=False)
             if self.sessions.get(station_id) is session:
                 del self.sessions[station_id]
                 self._announced.pop(station_id, None)

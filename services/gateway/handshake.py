@@ -97,7 +97,7 @@ class Handshake:
         if credentials.username != station_id:
             return _unauthorized(connection, "user name must be the station id\n")
         # Before the password check, the first thing that costs the backend (admission.py).
-        ticket = self._admission.admit(station_id)
+        ticket = await self._admission.admit(station_id)
         if not isinstance(ticket, StartTicket):
             refused = self._admission.refused
             if refused % 1000 == 1:
@@ -115,16 +115,21 @@ class Handshake:
                 auth.AuthenticateStation(station_id=station_id, password=credentials.password),
             )
         except RpcError as exc:
+            ticket.release(started=False)
             log.warning("cannot authenticate %s: %s", station_id, exc)
             return _unavailable(
                 connection, "Authentication unavailable, retry later\n", retry_after=30
             )
-        finally:
-            # The connection, once open, takes a ticket of its own (ConnectionRegistry.serve).
+        except BaseException:
             ticket.release(started=False)
+            raise
         if not result.accepted:
+            ticket.release(started=False)
             log.info("refused %s: %s", station_id, result.reason)
             return _unauthorized(connection, "Unknown station or wrong password\n")
+        # The place passes to the connection (ConnectionRegistry.serve); should the connection
+        # never open, the ticket's grace period gives it back.
+        self._admission.hold(connection, ticket)
         return None
 
 

@@ -66,6 +66,12 @@ class Settings(BaseSettings):
         description="Stations that may be starting at once on this node (handshake to first "
         "answered CALL); beyond this, handshakes get 503 with Retry-After",
     )
+    admission_wait_s: float = Field(
+        default=5.0,
+        ge=0,
+        description="How long a handshake may wait for a place among the starting stations "
+        "before it is answered 503 (0: at once); at most 5 x max_starting wait",
+    )
     start_grace_s: float = Field(
         default=10.0,
         gt=0,

@@ -56,7 +56,7 @@ async def gateway(
             port=0,
             node_id=f"admission-{uuid.uuid4().hex[:6]}",
             amqp_url=amqp_url,
-            **settings,  # type: ignore[arg-type]
+            **{"admission_wait_s": 0, **settings},  # type: ignore[arg-type]
         )
     )
     try:
@@ -148,6 +148,20 @@ async def test_a_station_that_sends_nothing_stops_counting_after_the_grace_perio
     ):
         assert await refused_status(node, "NEXT") == 503
         await admitted_eventually(node, "NEXT")
+
+
+async def test_a_handshake_waits_for_the_place_a_starting_station_leaves(own_vhost, own_broker):
+    async with (
+        gateway(own_vhost, own_broker, max_starting=1, admission_wait_s=10) as (node, auth),
+        connect(node, "FIRST") as first,
+    ):
+        waiting = asyncio.create_task(refused_status(node, "SECOND"))
+        await asyncio.sleep(0.5)
+        assert not waiting.done()
+        assert auth.checked == ["FIRST"]
+        await first.send(json.dumps([2, "h1", "Heartbeat", {}]))
+        assert json.loads(await first.recv())[:2] == [3, "h1"]
+        assert await asyncio.wait_for(waiting, 5) is None  # let in, never refused
 
 
 async def test_a_refused_authentication_gives_its_place_back(own_vhost, own_broker):
