@@ -169,7 +169,7 @@ def _scenarios(
                     duration_s=120,
                     mix="boot",
                     stop_when_booted=True,
-                    connect_concurrency=BOOT_CONNECTS_PER_PROCESS,
+                    connect_concurrency=args.boot_connects,
                     **FLEET_DEFAULTS,
                 )
                 for url, part in _spread(fleet, urls)
@@ -441,6 +441,13 @@ def main(argv: list[str] | None = None) -> int:
         metavar="SERVICE=N",
         help="more processes of authorization, transactions or billing, as in transactions=2 "
         "(default: one each)",
+    )
+    parser.add_argument(
+        "--boot-connects",
+        type=int,
+        default=BOOT_CONNECTS_PER_PROCESS,
+        help="handshakes in flight per simulator process in the boot storm (default: "
+        f"{BOOT_CONNECTS_PER_PROCESS}); raise it for a storm less paced than the simulator's",
     )
     parser.add_argument("--database", default="opencpms_bench")
     parser.add_argument(
