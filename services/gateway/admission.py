@@ -48,9 +48,9 @@ MAX_SLOTS = 20_000
 
 class StartTicket:
     """One admitted station's place among the starting ones, from its handshake to its first
-    answered CALL; released exactly once. Unless :meth:`keep` is called first (the station
-    sent a CALL), it releases itself ``grace_s`` after it was given: so does the place of a
-    handshake whose connection never opened."""
+    answered CALL; released exactly once. Once its handshake is accepted it releases itself
+    ``grace_s`` later unless :meth:`keep` is called first (the station sent a CALL): so does the
+    place of a handshake whose connection never opened."""
 
     __slots__ = ("_admission", "_grace", "_held_for", "released")
 
@@ -58,9 +58,7 @@ class StartTicket:
         self._admission = admission
         self.released = False
         self._held_for: object | None = None  # the connection it waits for (Admission.hold)
-        self._grace: asyncio.TimerHandle | None = asyncio.get_running_loop().call_later(
-            admission.grace_s, self._expire
-        )
+        self._grace: asyncio.TimerHandle | None = None
 
     def keep(self) -> None:
         """The station sent its first CALL: the place is held until it is answered."""
@@ -95,7 +93,7 @@ class Admission:
         if max_starting < 1:
             raise ValueError("max_starting must be at least 1")
         self.max_starting = max_starting
-        self.grace_s = grace_s  # read by the connections, which time their own grace
+        self.grace_s = grace_s
         self.wait_s = wait_s
         self.max_waiting = 5 * max_starting if max_waiting is None else max_waiting
         self._waiting: deque[asyncio.Future[StartTicket]] = deque()
@@ -152,6 +150,7 @@ class Admission:
         """Keeps the ticket of an accepted handshake for its connection to :meth:`take`."""
         ticket._held_for = connection
         self._held[connection] = ticket
+        ticket._grace = asyncio.get_running_loop().call_later(self.grace_s, ticket._expire)
 
     def take(self, connection: object) -> StartTicket | None:
         """The ticket its handshake left for this (just opened) connection, if any."""

@@ -153,15 +153,19 @@ async def test_an_accepted_handshake_passes_its_place_to_its_connection() -> Non
 
 
 async def test_a_place_lapses_after_the_grace_period_unless_the_station_sent_a_call() -> None:
-    gate = Admission(max_starting=2, grace_s=0.05)
+    gate = Admission(max_starting=3, grace_s=0.05)
     quiet = admitted(await gate.admit("QUIET"))
     gate.hold(object(), quiet)  # and its connection never opens, or never sends a CALL
     busy = admitted(await gate.admit("BUSY"))
+    gate.hold(connection := object(), busy)
+    assert gate.take(connection) is busy
     busy.keep()  # its first CALL came; the answer is slow
+    checking = admitted(await gate.admit("CHECKING"))  # its password still being checked
     await asyncio.sleep(0.2)
     assert quiet.released
     assert not busy.released
-    assert (gate.starting, gate._held) == (1, {})
+    assert not checking.released
+    assert (gate.starting, gate._held) == (2, {})
 
 
 async def test_a_cap_below_one_is_refused() -> None:
