@@ -109,27 +109,28 @@ class Handshake:
             return _unavailable(
                 connection, "Too many stations starting here, retry later\n", retry_after=ticket
             )
+        held = False
         try:
             result = await self._backend.call(
                 auth.AUTHENTICATE_STATION,
                 auth.AuthenticateStation(station_id=station_id, password=credentials.password),
             )
+            if result.accepted:
+                # The place passes to the connection (ConnectionRegistry.serve); should the
+                # connection never open, the ticket's grace period gives it back.
+                self._admission.hold(connection, ticket)
+                held = True
         except RpcError as exc:
-            ticket.release(started=False)
             log.warning("cannot authenticate %s: %s", station_id, exc)
             return _unavailable(
                 connection, "Authentication unavailable, retry later\n", retry_after=30
             )
-        except BaseException:
-            ticket.release(started=False)
-            raise
+        finally:
+            if not held:
+                ticket.release(started=False)
         if not result.accepted:
-            ticket.release(started=False)
             log.info("refused %s: %s", station_id, result.reason)
             return _unauthorized(connection, "Unknown station or wrong password\n")
-        # The place passes to the connection (ConnectionRegistry.serve); should the connection
-        # never open, the ticket's grace period gives it back.
-        self._admission.hold(connection, ticket)
         return None
 
 

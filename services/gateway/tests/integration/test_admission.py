@@ -5,8 +5,7 @@ from __future__ import annotations
 
 import asyncio
 import json
-import uuid
-from collections.abc import AsyncIterator
+from collections.abc import AsyncIterator, Awaitable, Callable
 from contextlib import asynccontextmanager
 
 import pytest
@@ -14,14 +13,14 @@ import websockets
 
 from opencpms_contracts import authorization as auth
 from opencpms_contracts.common import RegistrationStatus
-from opencpms_gateway.bootstrap import GatewayNode, build
-from opencpms_gateway.settings import Settings
+from opencpms_gateway.bootstrap import GatewayNode
 from opencpms_messaging.broker import Broker
 from opencpms_simulator.connection import basic_auth_header
 
 pytestmark = pytest.mark.integration
 
 PASSWORD = "secret-password-1"
+StartGateway = Callable[..., Awaitable[GatewayNode]]  # the start_gateway fixture
 
 
 class CountingAuthorization:
@@ -43,27 +42,18 @@ class CountingAuthorization:
 
 @asynccontextmanager
 async def gateway(
-    amqp_url: str, broker: Broker, **settings: float
+    start_gateway: StartGateway, broker: Broker, **settings: float
 ) -> AsyncIterator[tuple[GatewayNode, CountingAuthorization]]:
     service = CountingAuthorization()
     server = await broker.rpc_server("authorization")
     server.register(auth.AUTHENTICATE_STATION, service.authenticate)
     server.register(auth.BOOT_STATION, service.boot)
     await server.start()
-    node = await build(
-        Settings(
-            host="127.0.0.1",
-            port=0,
-            node_id=f"admission-{uuid.uuid4().hex[:6]}",
-            amqp_url=amqp_url,
-            **{"admission_wait_s": 0, **settings},  # type: ignore[arg-type]
-        )
-    )
+    node = await start_gateway(**{"admission_wait_s": 0, **settings})
     try:
         yield node, service
     finally:
         service.release_boots.set()
-        await node.close()
 
 
 def connect(node: GatewayNode, station_id: str) -> websockets.connect:
@@ -75,10 +65,10 @@ def connect(node: GatewayNode, station_id: str) -> websockets.connect:
 
 
 async def test_a_full_node_refuses_with_retry_after_until_a_starting_station_is_answered(
-    own_vhost, own_broker
+    start_gateway, own_broker
 ):
     async with (
-        gateway(own_vhost, own_broker, max_starting=1, start_grace_s=60) as (node, auth),
+        gateway(start_gateway, own_broker, max_starting=1, start_grace_s=60) as (node, auth),
         connect(node, "FIRST") as first,
     ):
         with pytest.raises(websockets.InvalidStatus) as refused:
@@ -116,10 +106,10 @@ async def admitted_eventually(node: GatewayNode, station_id: str) -> None:
 
 
 async def test_a_boot_still_being_answered_holds_its_place_past_the_grace_period(
-    own_vhost, own_broker
+    start_gateway, own_broker
 ):
     async with (
-        gateway(own_vhost, own_broker, max_starting=1, start_grace_s=0.3) as (node, auth),
+        gateway(start_gateway, own_broker, max_starting=1, start_grace_s=0.3) as (node, auth),
         connect(node, "BOOTING") as booting,
     ):
         boot = {"chargePointVendor": "V", "chargePointModel": "M"}
@@ -132,27 +122,27 @@ async def test_a_boot_still_being_answered_holds_its_place_past_the_grace_period
         assert await refused_status(node, "NEXT") is None
 
 
-async def test_a_closed_connection_gives_its_place_back(own_vhost, own_broker):
-    async with gateway(own_vhost, own_broker, max_starting=1, start_grace_s=60) as (node, _):
+async def test_a_closed_connection_gives_its_place_back(start_gateway, own_broker):
+    async with gateway(start_gateway, own_broker, max_starting=1, start_grace_s=60) as (node, _):
         async with connect(node, "LEAVING"):
             assert await refused_status(node, "NEXT") == 503
         await admitted_eventually(node, "NEXT")
 
 
 async def test_a_station_that_sends_nothing_stops_counting_after_the_grace_period(
-    own_vhost, own_broker
+    start_gateway, own_broker
 ):
     async with (
-        gateway(own_vhost, own_broker, max_starting=1, start_grace_s=0.5) as (node, _),
+        gateway(start_gateway, own_broker, max_starting=1, start_grace_s=0.5) as (node, _),
         connect(node, "QUIET"),
     ):
         assert await refused_status(node, "NEXT") == 503
         await admitted_eventually(node, "NEXT")
 
 
-async def test_a_handshake_waits_for_the_place_a_starting_station_leaves(own_vhost, own_broker):
+async def test_a_handshake_waits_for_the_place_a_starting_station_leaves(start_gateway, own_broker):
     async with (
-        gateway(own_vhost, own_broker, max_starting=1, admission_wait_s=10) as (node, auth),
+        gateway(start_gateway, own_broker, max_starting=1, admission_wait_s=10) as (node, auth),
         connect(node, "FIRST") as first,
     ):
         waiting = asyncio.create_task(refused_status(node, "SECOND"))
@@ -164,8 +154,8 @@ async def test_a_handshake_waits_for_the_place_a_starting_station_leaves(own_vho
         assert await asyncio.wait_for(waiting, 5) is None  # let in, never refused
 
 
-async def test_a_refused_authentication_gives_its_place_back(own_vhost, own_broker):
-    async with gateway(own_vhost, own_broker, max_starting=1, start_grace_s=60) as (node, _):
+async def test_a_refused_authentication_gives_its_place_back(start_gateway, own_broker):
+    async with gateway(start_gateway, own_broker, max_starting=1, start_grace_s=60) as (node, _):
         with pytest.raises(websockets.InvalidStatus) as refused:
             async with websockets.connect(
                 f"ws://127.0.0.1:{node.port}/ocpp/WRONG",

@@ -14,8 +14,6 @@ import websockets
 from opencpms_contracts import authorization as auth
 from opencpms_contracts.commands import ClearCache, StationCommand
 from opencpms_contracts.common import AuthorizationStatus, IdTokenInfo
-from opencpms_gateway.bootstrap import build
-from opencpms_gateway.settings import Settings
 from opencpms_simulator.connection import basic_auth_header
 
 pytestmark = pytest.mark.integration
@@ -38,23 +36,14 @@ class SlowAuthorization:
         return IdTokenInfo(status=AuthorizationStatus.ACCEPTED)
 
 
-async def test_command_answer_is_not_blocked_by_a_slow_backend_call(own_vhost, own_broker):
-    amqp_url, broker = own_vhost, own_broker
+async def test_command_answer_is_not_blocked_by_a_slow_backend_call(start_gateway, own_broker):
     service = SlowAuthorization()
-    server = await broker.rpc_server("authorization")
+    server = await own_broker.rpc_server("authorization")
     server.register(auth.AUTHENTICATE_STATION, service.authenticate)
     server.register(auth.AUTHORIZE, service.authorize)
     await server.start()
-    node = await build(
-        Settings(
-            host="127.0.0.1",
-            port=0,
-            node_id=f"busy-{uuid.uuid4().hex[:6]}",
-            amqp_url=amqp_url,
-            rpc_timeout_s=30,
-        )
-    )
-    commander = await broker.commander()
+    node = await start_gateway(rpc_timeout_s=30)
+    commander = await own_broker.commander()
     station_id = f"BUSY-{uuid.uuid4().hex[:6]}"
     try:
         async with websockets.connect(
@@ -83,4 +72,3 @@ async def test_command_answer_is_not_blocked_by_a_slow_backend_call(own_vhost, o
             assert reply[2]["idTagInfo"]["status"] == "Accepted"
     finally:
         service.release.set()
-        await node.close()
