@@ -93,7 +93,12 @@ async def _scenarios_on(
     system: LocalSystem, config: SystemConfig, args: argparse.Namespace
 ) -> dict[str, Any]:
     fleet = await _fleet(args, config)
-    urls = [f"ws://127.0.0.1:{config.gateway_port + n}/ocpp" for n in range(args.gateway_nodes)]
+    # One simulator process per entry; the processes take the gateways in turn.
+    simulators = args.simulators or args.gateway_nodes
+    urls = [
+        f"ws://127.0.0.1:{config.gateway_port + n % args.gateway_nodes}/ocpp"
+        for n in range(simulators)
+    ]
     meter = ResourceMeter(_process_groups(system))
     database_url = with_database(config.database_admin_url, config.database_name)
     await _vacuum_if_autovacuum_is_off(database_url)  # what earlier runs left behind
@@ -138,7 +143,8 @@ async def _fleet(args: argparse.Namespace, config: SystemConfig) -> list[Credent
 
 
 def _spread(fleet: list[Credential], urls: list[str]) -> list[tuple[str, list[Credential]]]:
-    """Stations shared among the gateway processes, as a load balancer would."""
+    """Stations shared among the simulator processes (each connects to its gateway process),
+    as a load balancer would share them among gateways."""
     return [(url, fleet[n :: len(urls)]) for n, url in enumerate(urls)]
 
 
@@ -434,6 +440,13 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--seconds", type=float, default=60.0, help="steady state length")
     parser.add_argument("--closed-loop-stations", type=int, default=640)
     parser.add_argument("--gateway-nodes", type=int, default=2)
+    parser.add_argument(
+        "--simulators",
+        type=int,
+        default=0,
+        help="simulator processes, taking the gateway processes in turn (default: one per "
+        "gateway process)",
+    )
     parser.add_argument(
         "--processes",
         action="append",
