@@ -107,6 +107,7 @@ def _add_load_command(commands: Any) -> None:
 
 
 def _load(args: argparse.Namespace, parser: argparse.ArgumentParser) -> int:
+    from opencpms_messaging.runtime import tune_garbage_collector
     from opencpms_simulator.fleet import provision, read_credentials, write_credentials
     from opencpms_simulator.load import LoadPlan, run_load
     from opencpms_simulator.stats import table
@@ -147,6 +148,8 @@ def _load(args: argparse.Namespace, parser: argparse.ArgumentParser) -> int:
         id_tag=args.id_tag,
         honour_retry_after=not args.ignore_retry_after,
     )
+    # Thousands of connections are a heap a default collector keeps walking (bench.py).
+    tune_garbage_collector()
     summary = asyncio.run(run_load(plan, progress=say))
     print(table(summary))
     if args.json:
