@@ -69,9 +69,9 @@ def tune_garbage_collector() -> None:
     of them, up to 1 s each with its event loop stopped, 5 to 6 s of the storm in all, and the
     admin service lost 4 s the same way (docs/performance.md). Raising the first threshold makes
     the young collections rarer, so fewer objects are promoted and the full ones come far less
-    often. Cyclic garbage is still collected, only later. Objects that exist
-    before the event loop starts (modules, compiled schemas and statements) live as long as the
-    process: frozen, no collection walks them again."""
+    often; cyclic garbage is still collected, only later. Objects that exist before the event
+    loop starts (modules, compiled schemas and statements) live as long as the process: frozen,
+    no collection walks them again."""
     gc.set_threshold(*gc_thresholds(os.environ.get("OPENCPMS_GC_THRESHOLDS")))
     gc.collect()
     gc.freeze()

@@ -205,7 +205,7 @@ def _scenarios(
 
 def _load_in_this_process(plan: LoadPlan) -> dict[str, Any]:
     # As in the services: with CPython's thresholds a simulator process opening 5,000
-    # connections spent 6.5 s of a 33 s storm in full collections, up to 1.4 s at a time, and
+    # connections spent 6.5 s of a 33 s storm collecting garbage, up to 1.4 s at a time, and
     # every stall showed up as the system's latency.
     tune_garbage_collector()
     with asyncio.Runner(loop_factory=event_loop_factory()) as runner:
@@ -480,6 +480,8 @@ def main(argv: list[str] | None = None) -> int:
     )
     parser.add_argument("--json", type=Path, default=STATE / "bench-latest.json")
     args = parser.parse_args(argv)
+    if args.gateway_nodes < 1 or args.simulators < 0:
+        parser.error("--gateway-nodes must be at least 1 and --simulators at least 0")
     if args.processes is None:
         args.processes = []
     STATE.mkdir(exist_ok=True)
