@@ -42,7 +42,7 @@ from opencpms_messaging.runtime import event_loop_factory, tune_garbage_collecto
 from opencpms_messaging.testing import temporary_vhost
 from opencpms_simulator.fleet import provision, read_credentials, write_credentials
 from opencpms_simulator.load import Credential, LoadPlan, run_load
-from opencpms_simulator.resources import ResourceMeter, pids_named
+from opencpms_simulator.resources import ResourceMeter, Usage, pids_named, rss_kib
 
 STATE = Path(".run")
 P99_LIMIT_MS = 100.0
@@ -53,6 +53,8 @@ QUIET_CPU_PERCENT = 15.0
 # gateway's RPC timeout, which the stations then had to retry.
 BOOT_CONNECTS_PER_PROCESS = 100
 STEADY_RAMP_PER_S = 50.0  # per gateway process
+# The simulator processes' own CPU and memory, beside the process groups under test.
+SIMULATOR = "simulator"
 # What every simulated station of the bench shares.
 FLEET_DEFAULTS: dict[str, Any] = {"id_tag": "BENCHTAG", "versions": ("1.6", "2.0.1")}
 
@@ -208,8 +210,15 @@ def _load_in_this_process(plan: LoadPlan) -> dict[str, Any]:
     # connections spent 6.5 s of a 33 s storm collecting garbage, up to 1.4 s at a time, and
     # every stall showed up as the system's latency.
     tune_garbage_collector()
+    began = time.process_time()
     with asyncio.Runner(loop_factory=event_loop_factory()) as runner:
-        return runner.run(run_load(plan, progress=say))
+        summary = runner.run(run_load(plan, progress=say))
+    # The simulator shares the machine: what it took is part of the picture.
+    summary[SIMULATOR] = {
+        "cpu_s": time.process_time() - began,
+        "rss_mib": rss_kib(os.getpid()) / 1024,
+    }
+    return summary
 
 
 async def _run(name: str, plans: list[LoadPlan], meter: ResourceMeter) -> dict[str, Any]:
@@ -218,13 +227,23 @@ async def _run(name: str, plans: list[LoadPlan], meter: ResourceMeter) -> dict[s
     # One simulator process per gateway: thousands of simulated stations are more than one
     # core's work, and one event loop's lag would be measured as the system's latency.
     loop = asyncio.get_running_loop()
+    began = time.monotonic()
     with ProcessPoolExecutor(len(plans), mp_context=multiprocessing.get_context("spawn")) as pool:
         summaries = await asyncio.gather(
             *(loop.run_in_executor(pool, _load_in_this_process, plan) for plan in plans)
         )
     usage = meter.stop()
+    elapsed = max(time.monotonic() - began, 1e-6)
+    # Measured inside the simulator processes, which have ended by now.
+    simulators = [summary.pop(SIMULATOR) for summary in summaries]
     merged = _merge(summaries)
     merged["usage"] = {group: asdict(u) for group, u in usage.items()}
+    merged["usage"][SIMULATOR] = asdict(
+        Usage(
+            round(100 * sum(s["cpu_s"] for s in simulators) / elapsed, 1),
+            round(sum(s["rss_mib"] for s in simulators), 1),
+        )
+    )
     say(json.dumps({k: v for k, v in merged.items() if k != "latency_by_action"}))
     return merged
 

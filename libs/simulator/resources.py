@@ -16,7 +16,7 @@ def _cpu_seconds(pid: int) -> float:
     return (int(fields[11]) + int(fields[12])) / _TICKS  # utime + stime
 
 
-def _rss_kib(pid: int) -> int:
+def rss_kib(pid: int) -> int:
     with open(f"/proc/{pid}/status", encoding="ascii") as handle:
         for line in handle:
             if line.startswith("VmRSS:"):
@@ -68,7 +68,7 @@ class ResourceMeter:
         for name, pids in self.groups.items():
             found = pids()
             cpu = sum(_safe(_cpu_seconds, pid) - self._cpu.get(pid, 0.0) for pid in found)
-            rss = sum(_safe(_rss_kib, pid) for pid in found) / 1024
+            rss = sum(_safe(rss_kib, pid) for pid in found) / 1024
             usage[name] = Usage(round(100 * cpu / elapsed, 1), round(rss, 1))
         return usage
 

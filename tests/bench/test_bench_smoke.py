@@ -56,6 +56,9 @@ async def test_bench_runs_every_scenario(database_server_url, broker_server_url,
     storm = next(r for name, r in scenarios.items() if name.startswith("a."))
     assert storm["booted"] == 100
     assert storm["errors"] == {}
+    # The simulator's own share of the machine, beside the processes under test.
+    assert storm["usage"]["simulator"]["cpu_percent"] > 0
+    assert storm["usage"]["simulator"]["rss_mib"] > 0
     steady = next(r for name, r in scenarios.items() if name.startswith("b."))
     assert steady["answered"] > 0
     assert steady["errors"] == {}
