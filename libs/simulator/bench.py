@@ -347,6 +347,22 @@ async def _saturation(
     }
 
 
+def _merged_latencies(parts: list[dict[str, dict[str, Any]]]) -> dict[str, dict[str, Any]]:
+    """Per action, the calls of every part and the worst part's percentiles, as for the run's
+    p99: percentiles of merged runs are not the mean of percentiles."""
+    merged: dict[str, dict[str, Any]] = {}
+    for part in parts:
+        for action, figures in part.items():
+            if action not in merged:
+                merged[action] = dict(figures)
+                continue
+            into = merged[action]
+            into["count"] += figures["count"]
+            for key in ("p50_ms", "p90_ms", "p99_ms", "max_ms"):
+                into[key] = max(into[key], figures[key])
+    return dict(sorted(merged.items()))
+
+
 def _merge(summaries: list[dict[str, Any]]) -> dict[str, Any]:
     """One summary of runs that ran side by side (one per gateway process)."""
     duration = max(s["duration_s"] for s in summaries)
@@ -369,7 +385,7 @@ def _merge(summaries: list[dict[str, Any]]) -> dict[str, Any]:
         "p99_ms": max((s["p99_ms"] for s in summaries if s["p99_ms"] is not None), default=None),
         "errors": errors,
         "retries": retries,
-        "latency_by_action": summaries[0]["latency_by_action"],
+        "latency_by_action": _merged_latencies([s["latency_by_action"] for s in summaries]),
     }
     booted_after = [s.get("all_booted_after_s") for s in summaries]
     if any(b is not None for b in booted_after) or "all_booted_after_s" in summaries[0]:
