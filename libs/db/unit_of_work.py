@@ -18,6 +18,7 @@ from sqlalchemy import Table, insert
 from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession, async_sessionmaker
 
 from opencpms_contracts.base import Event
+from opencpms_db.array_statements import as_arrays, insert_from_arrays
 from opencpms_db.driver import DriverStatement, checkout
 from opencpms_db.outbox import outbox_row
 
@@ -168,7 +169,7 @@ class DriverUnitOfWork(_OutboxWork):
 
     async def _write_outbox(self, rows: list[dict[str, object]]) -> None:
         assert self._outbox_insert is not None
-        await self._outbox_insert.executemany(self.connection, rows)
+        await self._outbox_insert.execute(self.connection, **as_arrays(rows, _OUTBOX_COLUMNS))
 
     async def _commit(self) -> None:
         self._commit_sent = True
@@ -205,9 +206,14 @@ def _driver_outbox_insert(outbox: Table) -> DriverStatement:
     # One per outbox table, so its compiled forms are shared by every unit of work.
     statement = _outbox_inserts.get(outbox)
     if statement is None:
-        # ``inline``: no RETURNING of ids nobody reads.
-        statement = _outbox_inserts[outbox] = DriverStatement(insert(outbox).inline())
+        # One statement for any number of rows, rather than one execution per row.
+        statement = _outbox_inserts[outbox] = DriverStatement(
+            insert_from_arrays(outbox, _OUTBOX_COLUMNS)
+        )
     return statement
+
+
+_OUTBOX_COLUMNS = ("event_id", "event_type", "routing_key", "subject", "data", "occurred_at")
 
 
 UnitOfWorkFactory = Callable[[], UnitOfWork]

@@ -30,7 +30,7 @@ from sqlalchemy.dialects.postgresql import ARRAY
 
 from opencpms_admin.read_model import stations_table
 from opencpms_admin.tables import StationFrameRecord
-from opencpms_db.array_insert import as_arrays, insert_from_arrays
+from opencpms_db.array_statements import as_arrays, insert_from_arrays
 from opencpms_db.driver import DriverStatement
 from opencpms_db.unit_of_work import DriverUnitOfWorkFactory
 
@@ -48,7 +48,7 @@ _FRAME_COLUMNS = (
     "raw",
     "at",
 )
-# Statements whose text never changes, whatever the batch size (see opencpms_db.array_insert):
+# Statements whose text never changes, whatever the batch size (see opencpms_db.array_statements):
 # a VALUES list compiled anew for each batch size and an UPDATE per station heard were,
 # together, the log's main cost.
 _INSERT_FRAMES = DriverStatement(

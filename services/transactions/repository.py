@@ -12,7 +12,7 @@ from sqlalchemy import Table, bindparam, exists, func, select, text, update
 from sqlalchemy.dialects.postgresql import insert
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from opencpms_db.array_insert import as_arrays, insert_from_arrays
+from opencpms_db.array_statements import as_arrays, insert_from_arrays, update_from_arrays
 from opencpms_db.driver import DriverStatement
 from opencpms_db.paging import fetch_page
 from opencpms_transactions.tables import (
@@ -119,16 +119,27 @@ async def save(connection: asyncpg.Connection, row: LockedTransaction) -> None:
     row.changed.clear()
 
 
+# The rows of a set of changed columns in one statement, whatever their number.
+_UPDATE_MANY = DriverStatement(
+    lambda names: update_from_arrays(
+        _transactions, "id", [name for name in names if name != "row_id"], key_param="row_id"
+    )
+)
+
+
 async def save_many(connection: asyncpg.Connection, rows: Sequence[LockedTransaction]) -> None:
-    """:func:`save` for many rows: one pipelined statement per set of changed columns (meter
-    values change the same ones, so a group of them is one round trip)."""
-    alike: dict[frozenset[str], list[dict[str, Any]]] = defaultdict(list)
+    """:func:`save` for many rows: one statement per set of changed columns (meter values change
+    the same ones, so a group of them is one statement). Each row appears once."""
+    alike: dict[tuple[str, ...], list[dict[str, Any]]] = defaultdict(list)
     for row in rows:
         if row.changed:
-            alike[frozenset(row.changed)].append({"row_id": row.id, **row.changed})
+            alike[tuple(sorted(row.changed))].append({"row_id": row.id, **row.changed})
             row.changed.clear()
-    for params in alike.values():
-        await _UPDATE.executemany(connection, params)
+    for names, params in alike.items():
+        if len(params) == 1:
+            await _UPDATE.execute(connection, **params[0])
+        else:
+            await _UPDATE_MANY.execute(connection, **as_arrays(params, ("row_id", *names)))
 
 
 _CLAIM_SEQ_NO = DriverStatement(

@@ -1,5 +1,6 @@
-"""Array INSERTs against the real PostgreSQL: rows arrive in order, NULLs and all, and a value
-too long for its column is refused as by a plain INSERT, not cut short."""
+"""Array INSERTs and UPDATEs against the real PostgreSQL: rows arrive in order, NULLs and all; an
+update sets the rows it names and no other; a value too long for its column is refused as by a
+plain statement, not cut short."""
 
 from __future__ import annotations
 
@@ -10,7 +11,7 @@ from sqlalchemy import Column, Integer, MetaData, String, Table, select, text
 from sqlalchemy.exc import DBAPIError
 from sqlalchemy.ext.asyncio import AsyncEngine
 
-from opencpms_db.array_insert import as_arrays, insert_from_arrays
+from opencpms_db.array_statements import as_arrays, insert_from_arrays, update_from_arrays
 from opencpms_db.engine import create_engine
 
 pytestmark = pytest.mark.integration
@@ -53,3 +54,34 @@ async def test_a_value_too_long_for_its_column_is_refused(engine: AsyncEngine) -
     with pytest.raises(DBAPIError, match="too long"):
         async with engine.begin() as conn:
             await conn.execute(insert_from_arrays(_table, COLUMNS), as_arrays(rows, COLUMNS))
+
+
+async def test_an_update_sets_the_rows_it_names_and_no_other(engine: AsyncEngine) -> None:
+    rows = [{"name": f"r{i}", "n": i} for i in range(5)]
+    changes = [{"key": 4, "name": "four", "n": None}, {"key": 2, "name": "two", "n": 20}]
+    async with engine.begin() as conn:
+        await conn.execute(insert_from_arrays(_table, COLUMNS), as_arrays(rows, COLUMNS))
+        ids = (await conn.execute(select(_table.c.id).order_by(_table.c.id))).scalars().all()
+        for change in changes:
+            change["key"] = ids[change["key"]]
+        statement = update_from_arrays(_table, "id", COLUMNS, key_param="key")
+        await conn.execute(statement, as_arrays(changes, ("key", *COLUMNS)))
+        stored = (await conn.execute(select(_table.c.name, _table.c.n).order_by(_table.c.id))).all()
+    assert [tuple(r) for r in stored] == [
+        ("r0", 0),
+        ("r1", 1),
+        ("two", 20),
+        ("r3", 3),
+        ("four", None),
+    ]
+
+
+async def test_an_update_refuses_a_value_too_long_for_its_column(engine: AsyncEngine) -> None:
+    async with engine.begin() as conn:
+        await conn.execute(insert_from_arrays(_table, COLUMNS), {"name": ["a"], "n": [1]})
+    with pytest.raises(DBAPIError, match="too long"):
+        async with engine.begin() as conn:
+            await conn.execute(
+                update_from_arrays(_table, "id", ["name"], key_param="key"),
+                {"key": [1], "name": ["much too long"]},
+            )
