@@ -24,12 +24,15 @@ from opencpms_db.outbox import outbox_row
 
 log = logging.getLogger(__name__)
 
+# Given the outbox rows a commit wrote, in order (the outbox relay's ``hand_over``).
+OnCommit = Callable[[list[dict[str, object]]], None]
+
 
 class _OutboxWork:
     """What the kinds share: the events emitted, written to the outbox just before the commit,
     and the rollback on leaving unless committed."""
 
-    def __init__(self, outbox: Table | None, on_commit: Callable[[], None] | None) -> None:
+    def __init__(self, outbox: Table | None, on_commit: OnCommit | None) -> None:
         self._outbox = outbox
         self._on_commit = on_commit
         self._pending: list[dict[str, object]] = []
@@ -60,14 +63,13 @@ class _OutboxWork:
             await self._close()
 
     async def commit(self) -> None:
-        emitted = bool(self._pending)
-        if self._pending and self._outbox is not None:
-            await self._write_outbox(self._pending)
-            self._pending = []
+        emitted, self._pending = self._pending, []
+        if emitted and self._outbox is not None:
+            await self._write_outbox(emitted)
         await self._commit()
         self._committed = True
         if emitted and self._on_commit is not None:
-            self._on_commit()
+            self._on_commit(emitted)
 
     async def rollback(self) -> None:
         self._pending = []
@@ -90,8 +92,9 @@ class _OutboxWork:
 class UnitOfWork(_OutboxWork):
     """Use as ``async with uow_factory() as uow: ...; await uow.commit()``.
 
-    ``on_commit`` runs after a successful commit that emitted events; services pass the outbox
-    relay's ``wake`` so events leave within milliseconds rather than at the next poll.
+    ``on_commit`` runs after a successful commit that emitted events, with the outbox rows it
+    wrote; services pass the outbox relay's ``hand_over``, so events leave within milliseconds,
+    published from memory rather than read back from the table.
     """
 
     session: AsyncSession
@@ -100,7 +103,7 @@ class UnitOfWork(_OutboxWork):
         self,
         sessions: async_sessionmaker[AsyncSession],
         outbox: Table | None,
-        on_commit: Callable[[], None] | None = None,
+        on_commit: OnCommit | None = None,
     ) -> None:
         super().__init__(outbox, on_commit)
         self._sessions = sessions
@@ -146,7 +149,7 @@ class DriverUnitOfWork(_OutboxWork):
         self,
         engine: AsyncEngine,
         outbox: Table | None,
-        on_commit: Callable[[], None] | None = None,
+        on_commit: OnCommit | None = None,
         *,
         durable: bool = True,
     ) -> None:

@@ -1,9 +1,22 @@
 """Moves committed outbox rows onto the broker (ARCHITECTURE §5).
 
-Rows are taken with ``FOR UPDATE SKIP LOCKED`` so replicas of a service relay in parallel
-without publishing a row twice; a row's deletion commits only after the broker confirmed it. If
-the process dies between confirm and commit the event is published again with the same
-CloudEvents id, which consumers' inboxes absorb.
+A committed row leaves by one of two ways:
+
+- **handed over**: the unit of work that committed it passes it to :meth:`OutboxRelay.hand_over`
+  (its ``on_commit``), and the relay publishes it from memory with a confirm. Its deletion waits
+  and is done for many rows at once (``DELETE ... WHERE event_id = ANY(...)``, a few times a
+  second): a row costs the database its insert and a share of one statement, not a pass of its
+  own (BEGIN, a ``DELETE ... RETURNING`` that reads the row back, COMMIT) after every commit.
+- **swept**: a row nobody handed over and deleted (its process died between commit and
+  publish or between publish and deletion, or the broker refused it) is taken by the periodic
+  sweep once it is ``sweep_after_s`` old: ``FOR UPDATE SKIP LOCKED``, so replicas of a service
+  sweep in parallel without publishing a row twice, and deleted in the sweep's transaction, which
+  commits only after the broker confirmed every row of it.
+
+Either way a row is published at least once: a crash between confirm and deletion publishes it
+again with the same CloudEvents id, which consumers' inboxes absorb. A row's age is its
+``occurred_at``, the time its unit of work emitted it; the sweep leaves younger rows alone, so
+it does not publish the rows the relays are handing over or about to delete.
 """
 
 from __future__ import annotations
@@ -11,8 +24,13 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import logging
+import time
+from collections.abc import Mapping, Sequence
+from datetime import UTC, datetime, timedelta
+from typing import Any
 
-from sqlalchemy import Table, delete, select
+from sqlalchemy import Table, bindparam, delete, select
+from sqlalchemy.dialects.postgresql import ARRAY
 
 from opencpms_db.driver import DriverStatement
 from opencpms_db.unit_of_work import DriverUnitOfWorkFactory
@@ -20,12 +38,18 @@ from opencpms_messaging.publisher import EventPublisher
 
 log = logging.getLogger(__name__)
 
+OutboxRow = Mapping[str, Any]
+
 
 class OutboxRelay:
     """``work`` opens a unit of work on the driver, not durable
-    (``DriverUnitOfWork(engine, None, durable=False)``): a relay pass follows every commit that
-    emitted events, so its statements and its commit's wait for the disk are paid per message;
-    a pass lost in a database crash only publishes its rows again."""
+    (``DriverUnitOfWork(engine, None, durable=False)``): a deletion lost in a database crash only
+    publishes its rows again.
+
+    Handed-over rows wait in memory for the broker, at most ``max_handed_over`` of them: past
+    that (the broker away or slower than the commits) further rows are left to the sweep
+    rather than held.
+    """
 
     def __init__(
         self,
@@ -35,13 +59,21 @@ class OutboxRelay:
         *,
         batch_size: int = 200,
         poll_interval: float = 1.0,
+        sweep_after_s: float = 10.0,
+        delete_every_s: float = 0.25,
+        max_handed_over: int = 10_000,
     ) -> None:
         self._work = work
         t = outbox
-        # Taken and deleted in one statement, inside the pass's transaction: the deletion holds
-        # only if the broker confirmed every row, since a failed pass rolls it back. Replicas
-        # skip each other's rows.
-        batch = select(t.c.id).order_by(t.c.id).limit(batch_size).with_for_update(skip_locked=True)
+        # Taken and deleted in one statement, inside the sweep's transaction: the deletion holds
+        # only if the broker confirmed every row, since a failed sweep rolls it back.
+        batch = (
+            select(t.c.id)
+            .where(t.c.occurred_at < bindparam("cutoff", type_=t.c.occurred_at.type))
+            .order_by(t.c.id)
+            .limit(batch_size)
+            .with_for_update(skip_locked=True)
+        )
         self._take = DriverStatement(
             delete(t)
             .where(t.c.id.in_(batch.scalar_subquery()))
@@ -55,53 +87,138 @@ class OutboxRelay:
                 t.c.occurred_at,
             )
         )
+        published = bindparam("event_ids", type_=ARRAY(t.c.event_id.type))
+        self._forget = DriverStatement(delete(t).where(t.c.event_id == published.any_()))
         self._publisher = publisher
         self._batch_size = batch_size
         self._poll_interval = poll_interval
+        self._sweep_after = timedelta(seconds=sweep_after_s)
+        self._delete_every_s = delete_every_s
+        self._max_handed_over = max_handed_over
+        self._handed_over: list[OutboxRow] = []
+        self._published: list[Any] = []  # event ids whose rows are still to be deleted
+        self._last_delete = time.monotonic()
         self._wakeup = asyncio.Event()
+        self.left_to_sweep = 0
 
-    def wake(self) -> None:
-        """Called after a commit that wrote outbox rows."""
+    def hand_over(self, rows: Sequence[OutboxRow]) -> None:
+        """Called after a commit with the outbox rows it wrote, in the order written."""
+        room = self._max_handed_over - len(self._handed_over)
+        if room < len(rows):
+            self.left_to_sweep += len(rows) - max(room, 0)
+            rows = rows[: max(room, 0)]
+        self._handed_over.extend(rows)
         self._wakeup.set()
 
     async def run(self) -> None:
-        """Relays until cancelled; survives database and broker outages by retrying."""
-        while True:
-            # Cleared before the batch, not after: a wake() that arrives while the batch runs
-            # must trigger another pass instead of being erased.
-            self._wakeup.clear()
-            try:
-                relayed = await self.relay_batch()
-            except asyncio.CancelledError:
-                raise
-            except Exception:
-                log.exception("outbox relay failed; retrying")
-                relayed = 0
-                await asyncio.sleep(self._poll_interval)
-            if relayed < self._batch_size:
+        """Relays until cancelled; survives database and broker outages by retrying. Cancelled,
+        it publishes and deletes what it holds first, as far as a few seconds allow."""
+        next_sweep = time.monotonic()
+        try:
+            while True:
+                # Cleared before the work, not after: rows handed over while it runs must
+                # trigger another pass instead of being erased.
+                self._wakeup.clear()
+                await self.relay_handed_over()
+                if time.monotonic() >= next_sweep:
+                    swept = await self._guarded(self.sweep())
+                    if swept < self._batch_size:
+                        next_sweep = time.monotonic() + self._poll_interval
+                if self._handed_over:
+                    continue
+                await self._guarded(self.delete_published(force=False))
+                timeout = max(0.0, next_sweep - time.monotonic())
+                if self._published:
+                    timeout = min(timeout, self._delete_every_s)
                 with contextlib.suppress(TimeoutError):
-                    await asyncio.wait_for(self._wakeup.wait(), self._poll_interval)
+                    await asyncio.wait_for(self._wakeup.wait(), timeout)
+        except asyncio.CancelledError:
+            with contextlib.suppress(Exception, asyncio.CancelledError):
+                async with asyncio.timeout(3):
+                    await self.relay_handed_over()
+                    await self.delete_published(force=True)
+            raise
 
-    async def relay_batch(self) -> int:
-        """Publishes one batch in id order and deletes it; returns how many rows it relayed."""
+    async def _guarded(self, work: Any) -> int:
+        try:
+            done: int = await work
+        except asyncio.CancelledError:
+            raise
+        except Exception:
+            log.exception("outbox relay failed; retrying")
+            await asyncio.sleep(self._poll_interval)
+            return 0
+        return done
+
+    async def relay_handed_over(self) -> int:
+        """Publishes the rows handed over so far, in order, confirms awaited together; returns
+        how many the broker confirmed. Rows it refused are left to the sweep."""
+        rows, self._handed_over = self._handed_over, []
+        if not rows:
+            return 0
+        try:
+            await self._publish(rows)
+        except asyncio.CancelledError:
+            raise
+        except Exception:
+            self.left_to_sweep += len(rows)
+            log.warning(
+                "could not publish %d outbox rows; the sweep publishes them in %.0f s",
+                len(rows),
+                self._sweep_after.total_seconds(),
+                exc_info=True,
+            )
+            return 0
+        self._published += [row["event_id"] for row in rows]
+        return len(rows)
+
+    async def delete_published(self, *, force: bool) -> int:
+        """Deletes the rows published from memory, in one statement, once enough of them wait
+        or the oldest has waited long enough (or at once, ``force``)."""
+        due = time.monotonic() - self._last_delete >= self._delete_every_s
+        if not self._published or not (force or due or len(self._published) >= self._batch_size):
+            return 0
+        event_ids, self._published = self._published, []
+        self._last_delete = time.monotonic()
+        try:
+            async with self._work() as work:
+                await self._forget.execute(work.connection, event_ids=event_ids)
+                await work.commit()
+        except BaseException:
+            # Published but not deleted: tried again next time (the sweep would publish them
+            # once more after a crash, which consumers absorb).
+            self._published = event_ids + self._published
+            raise
+        return len(event_ids)
+
+    async def sweep(self) -> int:
+        """Publishes one batch of rows old enough to have been left behind, in id order, and
+        deletes it; returns how many rows it relayed."""
+        cutoff = datetime.now(UTC) - self._sweep_after
         async with self._work() as work:
             # RETURNING follows no order of its own.
-            rows = sorted(await self._take.fetch(work.connection), key=lambda row: row["id"])
+            rows = sorted(
+                await self._take.fetch(work.connection, cutoff=cutoff), key=lambda row: row["id"]
+            )
             if not rows:
                 return 0
-            # Confirms are awaited together: one round trip per batch, not per row.
-            await asyncio.gather(
-                *(
-                    self._publisher.publish_raw(
-                        event_type=row["event_type"],
-                        routing_key=row["routing_key"],
-                        data=row["data"],
-                        subject=row["subject"],
-                        event_id=str(row["event_id"]),
-                        time=row["occurred_at"],
-                    )
-                    for row in rows
-                )
-            )
+            await self._publish(rows)
             await work.commit()
+        log.info("outbox relay swept %d rows left behind", len(rows))
         return len(rows)
+
+    async def _publish(self, rows: Sequence[OutboxRow]) -> None:
+        # Confirms are awaited together: one round trip per batch, not per row.
+        await asyncio.gather(
+            *(
+                self._publisher.publish_raw(
+                    event_type=row["event_type"],
+                    routing_key=row["routing_key"],
+                    data=row["data"],
+                    subject=row["subject"],
+                    event_id=str(row["event_id"]),
+                    time=row["occurred_at"],
+                )
+                for row in rows
+            )
+        )

@@ -73,11 +73,11 @@ async def build(
         lambda: DriverUnitOfWork(engine, None, durable=False), outbox, broker.publisher
     )
     dependencies = {
-        "uow": lambda: UnitOfWork(sessions, outbox, on_commit=relay.wake),
+        "uow": lambda: UnitOfWork(sessions, outbox, on_commit=relay.hand_over),
         # The station-facing operations load no ORM objects: they run on the driver, at about
         # a third of the CPU per statement of a Core connection (make bench prints both).
         "station_writes": WriteBatch(
-            lambda: DriverUnitOfWork(engine, outbox, on_commit=relay.wake)
+            lambda: DriverUnitOfWork(engine, outbox, on_commit=relay.hand_over)
         ),
         "reads": driver_reads(engine),
         "password_hashes": LookupBatch(driver_reads(engine), repository.password_hashes),

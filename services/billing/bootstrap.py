@@ -82,10 +82,10 @@ async def build(
     )
 
     def uow() -> UnitOfWork:
-        return UnitOfWork(sessions, outbox, on_commit=relay.wake)
+        return UnitOfWork(sessions, outbox, on_commit=relay.hand_over)
 
     def pricing_work() -> DriverUnitOfWork:
-        return DriverUnitOfWork(engine, outbox, on_commit=relay.wake)
+        return DriverUnitOfWork(engine, outbox, on_commit=relay.hand_over)
 
     dependencies: dict[str, object] = {
         "uow": uow,

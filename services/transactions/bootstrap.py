@@ -65,7 +65,7 @@ async def build(
     )
 
     def uow() -> DriverUnitOfWork:
-        return DriverUnitOfWork(engine, outbox, on_commit=relay.wake)
+        return DriverUnitOfWork(engine, outbox, on_commit=relay.hand_over)
 
     server = await broker.rpc_server(SERVICE, prefetch=settings.rpc_prefetch)
     register_operations(server, {"writes": WriteBatch(uow), "sessions": sessions, "clock": clock})

@@ -1,13 +1,16 @@
-"""The outbox relay against the real PostgreSQL and RabbitMQ: every committed row reaches the
-broker once per pass, in id order, and leaves the table only after that."""
+"""The outbox relay against the real PostgreSQL and RabbitMQ: rows handed over by a commit reach
+the broker in order and leave the table afterwards; rows nobody handed over are swept once old
+enough; nothing the broker did not confirm is deleted."""
 
 from __future__ import annotations
 
+import asyncio
 import uuid
 from collections.abc import AsyncIterator
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
 
 import pytest
+from aio_pika.abc import AbstractQueue
 from aiormq.exceptions import ChannelInvalidStateError
 from sqlalchemy import MetaData, Table, func, insert, select, text
 from sqlalchemy.ext.asyncio import AsyncEngine
@@ -38,60 +41,144 @@ async def outbox(database_url: str) -> AsyncIterator[tuple[AsyncEngine, Table]]:
     await engine.dispose()
 
 
-def heartbeat_rows(count: int) -> list[dict[str, object]]:
+@pytest.fixture
+async def heartbeats(broker: Broker) -> AsyncIterator[AbstractQueue]:
+    channel = await broker.connection.channel()
+    queue = await channel.declare_queue(exclusive=True)
+    await queue.bind(broker.exchanges.events, routing_key=StationHeartbeat.routing_key())
+    yield queue
+    await channel.close()
+
+
+def heartbeat_rows(count: int, *, age: timedelta = timedelta(0)) -> list[dict[str, object]]:
     station_id = f"RELAY-{uuid.uuid4().hex[:8]}"
-    return [
+    rows = [
         outbox_row(
             StationHeartbeat(station_id=station_id, connection_id=str(n), at=datetime.now(UTC)),
             subject=station_id,
         )
         for n in range(count)
     ]
+    for row in rows:
+        row["occurred_at"] = datetime.now(UTC) - age
+    return rows
 
 
-async def test_a_pass_publishes_a_batch_in_order_and_deletes_only_it(
-    outbox: tuple[AsyncEngine, Table], broker: Broker
-) -> None:
-    engine, table = outbox
-    channel = await broker.connection.channel()
-    queue = await channel.declare_queue(exclusive=True)
-    await queue.bind(broker.exchanges.events, routing_key=StationHeartbeat.routing_key())
-    rows = heartbeat_rows(5)
-    async with engine.begin() as conn:
-        await conn.execute(insert(table), rows)
-
-    relay = OutboxRelay(
-        lambda: DriverUnitOfWork(engine, None), table, broker.publisher, batch_size=3
-    )
-    assert await relay.relay_batch() == 3
+async def committed(engine: AsyncEngine, table: Table, count: int, relay: OutboxRelay) -> list:
+    """``count`` rows committed through a unit of work that hands them to ``relay``."""
+    async with DriverUnitOfWork(engine, table, on_commit=relay.hand_over) as work:
+        for n in range(count):
+            work.emit(
+                StationHeartbeat(station_id="RELAY", connection_id=str(n), at=datetime.now(UTC)),
+                subject="RELAY",
+            )
+        await work.commit()
     async with engine.connect() as conn:
-        assert (await conn.execute(select(func.count()).select_from(table))).scalar_one() == 2
-    assert await relay.relay_batch() == 2
-    assert await relay.relay_batch() == 0
+        return list((await conn.execute(select(table.c.event_id).order_by(table.c.id))).scalars())
 
-    received = []
-    for _ in rows:
+
+async def rows_left(engine: AsyncEngine, table: Table) -> int:
+    async with engine.connect() as conn:
+        return (await conn.execute(select(func.count()).select_from(table))).scalar_one()
+
+
+async def received(queue: AbstractQueue, count: int) -> list[str | None]:
+    ids = []
+    for _ in range(count):
         message = await queue.get(timeout=5)
         await message.ack()
-        received.append(message.message_id)
-    assert received == [str(row["event_id"]) for row in rows]
-    await channel.close()
+        ids.append(message.message_id)
+    return ids
 
 
-async def test_a_pass_the_broker_did_not_confirm_deletes_nothing(
+def relay_on(engine: AsyncEngine, table: Table, broker: Broker, **options: float) -> OutboxRelay:
+    return OutboxRelay(
+        lambda: DriverUnitOfWork(engine, None, durable=False),
+        table,
+        broker.publisher,
+        **options,  # type: ignore[arg-type]
+    )
+
+
+async def test_handed_over_rows_are_published_in_order_and_deleted_together(
+    outbox: tuple[AsyncEngine, Table], broker: Broker, heartbeats: AbstractQueue
+) -> None:
+    engine, table = outbox
+    relay = relay_on(engine, table, broker)
+    event_ids = await committed(engine, table, 4, relay)
+
+    assert await relay.relay_handed_over() == 4
+    assert await received(heartbeats, 4) == [str(event_id) for event_id in event_ids]
+    # Published, and deleted only with the next deletion that is due.
+    assert await rows_left(engine, table) == 4
+    assert await relay.delete_published(force=True) == 4
+    assert await rows_left(engine, table) == 0
+
+
+async def test_the_sweep_takes_only_rows_old_enough_to_be_left_behind(
+    outbox: tuple[AsyncEngine, Table], broker: Broker, heartbeats: AbstractQueue
+) -> None:
+    engine, table = outbox
+    old, young = heartbeat_rows(5, age=timedelta(minutes=1)), heartbeat_rows(2)
+    async with engine.begin() as conn:
+        await conn.execute(insert(table), old + young)
+    relay = relay_on(engine, table, broker, batch_size=3, sweep_after_s=30)
+
+    assert await relay.sweep() == 3
+    assert await relay.sweep() == 2
+    assert await relay.sweep() == 0
+    assert await received(heartbeats, 5) == [str(row["event_id"]) for row in old]
+    # The young rows may still be on their way through another relay's memory.
+    assert await rows_left(engine, table) == 2
+
+
+async def test_rows_the_broker_did_not_confirm_stay_for_the_sweep(
     outbox: tuple[AsyncEngine, Table], amqp_url: str
 ) -> None:
     engine, table = outbox
-    rows = heartbeat_rows(3)
-    async with engine.begin() as conn:
-        await conn.execute(insert(table), rows)
-    # A broker connection that has gone away: publishing fails after the rows were taken.
+    # A broker connection that has gone away: publishing fails after the rows were committed.
     gone = await Broker.open(amqp_url, name="relay-test-gone", source="/tests/relay")
     await gone.close()
-    relay = OutboxRelay(
-        lambda: DriverUnitOfWork(engine, None, durable=False), table, gone.publisher
-    )
+    relay = relay_on(engine, table, gone, sweep_after_s=0)
+    await committed(engine, table, 3, relay)
+
+    assert await relay.relay_handed_over() == 0
+    assert relay.left_to_sweep == 3
+    assert await relay.delete_published(force=True) == 0
     with pytest.raises(ChannelInvalidStateError):
-        await relay.relay_batch()
-    async with engine.connect() as conn:
-        assert (await conn.execute(select(func.count()).select_from(table))).scalar_one() == 3
+        await relay.sweep()
+    assert await rows_left(engine, table) == 3
+
+
+async def test_a_running_relay_publishes_at_once_and_deletes_soon_after(
+    outbox: tuple[AsyncEngine, Table], broker: Broker, heartbeats: AbstractQueue
+) -> None:
+    engine, table = outbox
+    relay = relay_on(engine, table, broker, poll_interval=3600, delete_every_s=0.05)
+    task = asyncio.create_task(relay.run())
+    try:
+        event_ids = await committed(engine, table, 3, relay)
+        assert await received(heartbeats, 3) == [str(event_id) for event_id in event_ids]
+        async with asyncio.timeout(10):
+            while await rows_left(engine, table):  # noqa: ASYNC110 - the table is what it waits for
+                await asyncio.sleep(0.02)
+    finally:
+        task.cancel()
+        await asyncio.gather(task, return_exceptions=True)
+
+
+async def test_a_stopped_relay_publishes_and_deletes_what_it_holds(
+    outbox: tuple[AsyncEngine, Table], broker: Broker, heartbeats: AbstractQueue
+) -> None:
+    engine, table = outbox
+    # Deletions far apart: only the stop deletes.
+    relay = relay_on(engine, table, broker, poll_interval=3600, delete_every_s=3600)
+    task = asyncio.create_task(relay.run())
+    event_ids = await committed(engine, table, 2, relay)
+    assert await received(heartbeats, 2) == [str(event_id) for event_id in event_ids]
+    assert await rows_left(engine, table) == 2
+    event_ids = await committed(engine, table, 1, relay)  # handed over, then stopped at once
+    task.cancel()
+    await asyncio.gather(task, return_exceptions=True)
+    assert await received(heartbeats, 1) == [str(event_ids[-1])]
+    assert await rows_left(engine, table) == 0
