@@ -14,7 +14,7 @@ from collections.abc import Callable
 from typing import Self
 
 import asyncpg
-from sqlalchemy import Table, insert
+from sqlalchemy import Table
 from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession, async_sessionmaker
 
 from opencpms_contracts.base import Event
@@ -114,7 +114,10 @@ class UnitOfWork(_OutboxWork):
         return self
 
     async def _write_outbox(self, rows: list[dict[str, object]]) -> None:
-        await self.session.execute(insert(self._outbox), rows)  # type: ignore[arg-type]
+        assert self._outbox is not None
+        await self.session.execute(
+            insert_from_arrays(self._outbox, _OUTBOX_COLUMNS), as_arrays(rows, _OUTBOX_COLUMNS)
+        )
 
     async def _commit(self) -> None:
         await self.session.commit()

@@ -24,8 +24,9 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import logging
+import math
 import time
-from collections.abc import Mapping, Sequence
+from collections.abc import Coroutine, Mapping, Sequence
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
@@ -38,6 +39,8 @@ from opencpms_messaging.publisher import EventPublisher
 
 log = logging.getLogger(__name__)
 
+FAILURE_LOG_EVERY_S = 30.0
+
 OutboxRow = Mapping[str, Any]
 
 
@@ -48,7 +51,8 @@ class OutboxRelay:
 
     Handed-over rows wait in memory for the broker, at most ``max_handed_over`` of them: past
     that (the broker away or slower than the commits) further rows are left to the sweep
-    rather than held.
+    rather than held. The ids of published rows wait for their deletion within the same bound
+    (past it, the database away, the oldest are forgotten and their rows swept once more).
     """
 
     def __init__(
@@ -97,41 +101,42 @@ class OutboxRelay:
         self._max_handed_over = max_handed_over
         self._handed_over: list[OutboxRow] = []
         self._published: list[Any] = []  # event ids whose rows are still to be deleted
-        self._last_delete = time.monotonic()
+        self._delete_at = 0.0  # when the oldest of them has waited long enough
+        self._retry_at = 0.0  # not before, after a failed deletion
+        self._next_sweep = 0.0
+        self._logged_failure_at = -math.inf
         self._wakeup = asyncio.Event()
         self.left_to_sweep = 0
 
     def hand_over(self, rows: Sequence[OutboxRow]) -> None:
         """Called after a commit with the outbox rows it wrote, in the order written."""
-        room = self._max_handed_over - len(self._handed_over)
+        room = max(self._max_handed_over - len(self._handed_over), 0)
         if room < len(rows):
-            self.left_to_sweep += len(rows) - max(room, 0)
-            rows = rows[: max(room, 0)]
+            self.left_to_sweep += len(rows) - room
+            rows = rows[:room]
         self._handed_over.extend(rows)
         self._wakeup.set()
 
     async def run(self) -> None:
         """Relays until cancelled; survives database and broker outages by retrying. Cancelled,
         it publishes and deletes what it holds first, as far as a few seconds allow."""
-        next_sweep = time.monotonic()
         try:
             while True:
                 # Cleared before the work, not after: rows handed over while it runs must
                 # trigger another pass instead of being erased.
                 self._wakeup.clear()
                 await self.relay_handed_over()
-                if time.monotonic() >= next_sweep:
-                    swept = await self._guarded(self.sweep())
-                    if swept < self._batch_size:
-                        next_sweep = time.monotonic() + self._poll_interval
-                if self._handed_over:
-                    continue
-                await self._guarded(self.delete_published(force=False))
-                timeout = max(0.0, next_sweep - time.monotonic())
-                if self._published:
-                    timeout = min(timeout, self._delete_every_s)
+                await self._guarded("deleting published rows", self.delete_published(force=False))
+                if time.monotonic() >= self._next_sweep:
+                    swept = await self._guarded("sweeping", self.sweep())
+                    # A full batch: more may be left behind, so the next pass sweeps again.
+                    pause = 0.0 if swept >= self._batch_size else self._poll_interval
+                    self._next_sweep = time.monotonic() + pause
+                # Not asyncio.wait_for: on Python 3.11 it loses a cancellation that arrives as
+                # the wait ends, and rows handed over all the time end every wait at once.
                 with contextlib.suppress(TimeoutError):
-                    await asyncio.wait_for(self._wakeup.wait(), timeout)
+                    async with asyncio.timeout(self._idle_s()):
+                        await self._wakeup.wait()
         except asyncio.CancelledError:
             with contextlib.suppress(Exception, asyncio.CancelledError):
                 async with asyncio.timeout(3):
@@ -139,16 +144,31 @@ class OutboxRelay:
                     await self.delete_published(force=True)
             raise
 
-    async def _guarded(self, work: Any) -> int:
+    def _idle_s(self) -> float:
+        """How long the loop may wait for rows: until the next sweep or deletion is due."""
+        due = self._next_sweep
+        if self._published:
+            deletion = self._delete_at if len(self._published) < self._batch_size else 0.0
+            due = min(due, max(deletion, self._retry_at))
+        return max(0.0, due - time.monotonic())
+
+    async def _guarded(self, what: str, work: Coroutine[Any, Any, int]) -> int:
         try:
-            done: int = await work
+            return await work
         except asyncio.CancelledError:
             raise
         except Exception:
-            log.exception("outbox relay failed; retrying")
-            await asyncio.sleep(self._poll_interval)
+            self._log_failure(f"outbox relay failed {what}; retrying")
             return 0
-        return done
+
+    def _log_failure(self, message: str, *args: object) -> None:
+        # An outage fails every pass: its traceback is logged once every half minute.
+        now = time.monotonic()
+        if now - self._logged_failure_at >= FAILURE_LOG_EVERY_S:
+            self._logged_failure_at = now
+            log.warning(message, *args, exc_info=True)
+        else:
+            log.debug(message, *args, exc_info=True)
 
     async def relay_handed_over(self) -> int:
         """Publishes the rows handed over so far, in order, confirms awaited together; returns
@@ -159,36 +179,53 @@ class OutboxRelay:
         try:
             await self._publish(rows)
         except asyncio.CancelledError:
+            # Still held: a stopping relay publishes them once more before it ends.
+            self._handed_over = rows + self._handed_over
             raise
         except Exception:
             self.left_to_sweep += len(rows)
-            log.warning(
+            self._log_failure(
                 "could not publish %d outbox rows; the sweep publishes them in %.0f s",
                 len(rows),
                 self._sweep_after.total_seconds(),
-                exc_info=True,
             )
             return 0
+        if not self._published:
+            self._delete_at = time.monotonic() + self._delete_every_s
         self._published += [row["event_id"] for row in rows]
+        excess = len(self._published) - self._max_handed_over
+        if excess > 0:
+            # Deletions failing for long: the oldest are forgotten, and the sweep publishes
+            # their rows once more.
+            del self._published[:excess]
+            self.left_to_sweep += excess
         return len(rows)
 
     async def delete_published(self, *, force: bool) -> int:
-        """Deletes the rows published from memory, in one statement, once enough of them wait
-        or the oldest has waited long enough (or at once, ``force``)."""
-        due = time.monotonic() - self._last_delete >= self._delete_every_s
-        if not self._published or not (force or due or len(self._published) >= self._batch_size):
+        """Deletes the rows published from memory, in one statement, once a batch of them wait
+        or the oldest has waited ``delete_every_s`` (or at once, ``force``); after a failed
+        deletion, not again for ``poll_interval``."""
+        now = time.monotonic()
+        if not self._published:
+            return 0
+        if not force and (
+            now < self._retry_at
+            or (now < self._delete_at and len(self._published) < self._batch_size)
+        ):
             return 0
         event_ids, self._published = self._published, []
-        self._last_delete = time.monotonic()
         try:
             async with self._work() as work:
                 await self._forget.execute(work.connection, event_ids=event_ids)
                 await work.commit()
         except BaseException:
-            # Published but not deleted: tried again next time (the sweep would publish them
-            # once more after a crash, which consumers absorb).
+            # Published but not deleted: tried again later (the sweep would publish them once
+            # more after a crash, which consumers absorb).
             self._published = event_ids + self._published
+            self._retry_at = time.monotonic() + self._poll_interval
             raise
+        if self._published:  # handed over while the deletion ran
+            self._delete_at = time.monotonic() + self._delete_every_s
         return len(event_ids)
 
     async def sweep(self) -> int:

@@ -5,9 +5,11 @@ plain statement, not cut short."""
 from __future__ import annotations
 
 from collections.abc import AsyncIterator
+from datetime import UTC, datetime
 
 import pytest
-from sqlalchemy import Column, Integer, MetaData, String, Table, select, text
+from sqlalchemy import Column, DateTime, Float, Integer, MetaData, String, Table, select, text
+from sqlalchemy.dialects.postgresql import JSONB
 from sqlalchemy.exc import DBAPIError
 from sqlalchemy.ext.asyncio import AsyncEngine
 
@@ -85,3 +87,40 @@ async def test_an_update_refuses_a_value_too_long_for_its_column(engine: AsyncEn
                 update_from_arrays(_table, "id", ["name"], key_param="key"),
                 {"key": [1], "name": ["much too long"]},
             )
+
+
+async def test_an_update_carries_json_floats_timestamps_and_nulls(engine: AsyncEngine) -> None:
+    """The types the transactions service's rows change, NULLs among them."""
+    table = Table(
+        "array_update_types_test",
+        MetaData(),
+        Column("id", Integer, primary_key=True, autoincrement=False),
+        Column("info", JSONB),
+        Column("power", Float),
+        Column("at", DateTime(timezone=True)),
+    )
+    columns = ("info", "power", "at")
+    at = datetime(2026, 12, 5, 12, 0, tzinfo=UTC)
+    async with engine.begin() as conn:
+        await conn.execute(text("DROP TABLE IF EXISTS array_update_types_test"))
+        await conn.run_sync(table.create)
+        try:
+            await conn.execute(table.insert(), [{"id": 1}, {"id": 2}, {"id": 3}])
+            await conn.execute(
+                update_from_arrays(table, "id", columns, key_param="key"),
+                as_arrays(
+                    [
+                        {"key": 1, "info": {"status": "Accepted"}, "power": 7.5, "at": at},
+                        {"key": 3, "info": None, "power": None, "at": None},
+                    ],
+                    ("key", *columns),
+                ),
+            )
+            stored = (await conn.execute(select(table).order_by(table.c.id))).all()
+        finally:
+            await conn.execute(text("DROP TABLE array_update_types_test"))
+    assert [tuple(row) for row in stored] == [
+        (1, {"status": "Accepted"}, 7.5, at),
+        (2, None, None, None),
+        (3, None, None, None),
+    ]

@@ -5,9 +5,11 @@ enough; nothing the broker did not confirm is deleted."""
 from __future__ import annotations
 
 import asyncio
+import json
 import uuid
 from collections.abc import AsyncIterator
 from datetime import UTC, datetime, timedelta
+from typing import Any
 
 import pytest
 from aio_pika.abc import AbstractQueue
@@ -83,12 +85,19 @@ async def rows_left(engine: AsyncEngine, table: Table) -> int:
 
 
 async def received(queue: AbstractQueue, count: int) -> list[str | None]:
-    ids = []
+    return [event["id"] for event in await received_events(queue, count)]
+
+
+async def received_events(queue: AbstractQueue, count: int) -> list[dict[str, Any]]:
+    """The CloudEvents as they arrived, their message ids checked against their ids."""
+    events = []
     for _ in range(count):
         message = await queue.get(timeout=5)
         await message.ack()
-        ids.append(message.message_id)
-    return ids
+        event = json.loads(message.body)
+        assert message.message_id == event["id"]
+        events.append(event)
+    return events
 
 
 def relay_on(engine: AsyncEngine, table: Table, broker: Broker, **options: float) -> OutboxRelay:
@@ -182,3 +191,22 @@ async def test_a_stopped_relay_publishes_and_deletes_what_it_holds(
     await asyncio.gather(task, return_exceptions=True)
     assert await received(heartbeats, 1) == [str(event_ids[-1])]
     assert await rows_left(engine, table) == 0
+
+
+async def test_handed_over_and_swept_rows_are_the_same_cloudevents(
+    outbox: tuple[AsyncEngine, Table], broker: Broker, heartbeats: AbstractQueue
+) -> None:
+    """The two ways out publish what the table holds: one event, handed over, and the same
+    row read back by the sweep (as after a crash before its deletion)."""
+    engine, table = outbox
+    relay = relay_on(engine, table, broker, sweep_after_s=0)
+    await committed(engine, table, 1, relay)
+    assert await relay.relay_handed_over() == 1
+    (handed,) = await received_events(heartbeats, 1)
+    assert await relay.sweep() == 1
+    (swept,) = await received_events(heartbeats, 1)
+
+    assert handed == swept
+    assert handed["type"] == StationHeartbeat.cloudevent_type()
+    assert handed["subject"] == "RELAY"
+    assert handed["data"]["connection_id"] == "0"
