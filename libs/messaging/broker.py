@@ -4,6 +4,9 @@ control never stalls a publisher."""
 
 from __future__ import annotations
 
+import asyncio
+import contextlib
+import logging
 from dataclasses import dataclass, field
 
 from aio_pika.abc import AbstractChannel, AbstractRobustConnection
@@ -21,6 +24,8 @@ from opencpms_messaging.rpc import RpcClient, RpcServer
 from opencpms_messaging.rpc_batch import DEFAULT_MAX_BATCH, DEFAULT_MAX_IN_FLIGHT
 from opencpms_messaging.topology import Exchanges, declare_exchanges
 
+log = logging.getLogger(__name__)
+
 
 @dataclass
 class Broker:
@@ -31,6 +36,7 @@ class Broker:
     _rpc_client: RpcClient | None = None
     _rpc_exchanges: Exchanges | None = None
     _channels: list[AbstractChannel] = field(default_factory=list)
+    _consumers: list[RpcServer | EventConsumer] = field(default_factory=list)
 
     @classmethod
     async def open(cls, url: str, *, name: str, source: str) -> Broker:
@@ -104,7 +110,9 @@ class Broker:
         channel = await self.connection.channel(publisher_confirms=False)
         self._channels.append(channel)
         exchanges = await declare_exchanges(channel)
-        return RpcServer(channel, exchanges.rpc, service=service, prefetch=prefetch, lane=lane)
+        server = RpcServer(channel, exchanges.rpc, service=service, prefetch=prefetch, lane=lane)
+        self._consumers.append(server)
+        return server
 
     async def event_consumer(
         self,
@@ -118,7 +126,7 @@ class Broker:
         channel = await self.connection.channel(publisher_confirms=False)
         self._channels.append(channel)
         exchanges = await declare_exchanges(channel)
-        return EventConsumer(
+        consumer = EventConsumer(
             channel,
             exchanges.events,
             exchanges.dead_letter,
@@ -128,6 +136,22 @@ class Broker:
             delivery_limit=delivery_limit,
             ephemeral=ephemeral,
         )
+        self._consumers.append(consumer)
+        return consumer
+
+    async def stop_consuming(self, *, timeout: float = 10.0) -> None:
+        """Stops every RPC server and event consumer made here from taking work and waits, up to
+        ``timeout``, for what they took: a service stops them before its outbox relay, so the
+        events of that work are published as it stops rather than at the next sweep. A broker
+        already gone has nothing to cancel; its unacknowledged deliveries go to other consumers."""
+        with contextlib.suppress(TimeoutError):
+            async with asyncio.timeout(timeout):
+                results = await asyncio.gather(
+                    *(consumer.stop() for consumer in self._consumers), return_exceptions=True
+                )
+                for result in results:
+                    if isinstance(result, Exception):
+                        log.warning("could not stop a consumer cleanly: %s", result)
 
     async def close(self) -> None:
         await self.connection.close()

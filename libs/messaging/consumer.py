@@ -21,6 +21,7 @@ from aio_pika.abc import (
 
 from opencpms_contracts.base import Event
 from opencpms_messaging.cloudevents_codec import EventEnvelope, decode_event
+from opencpms_messaging.deliveries import Deliveries
 
 log = logging.getLogger(__name__)
 
@@ -63,6 +64,7 @@ class EventConsumer:
         self._handlers: dict[str, EventHandler] = {}
         self._routing_keys: set[str] = set()
         self._queue: AbstractQueue | None = None
+        self._deliveries = Deliveries()
 
     def on(
         self, event_cls: type[EventT], handler: Callable[[EventT, EventEnvelope], Awaitable[None]]
@@ -85,7 +87,11 @@ class EventConsumer:
         self._queue = queue
         if bound:
             await self.bind()
-        await queue.consume(self._on_message)
+        self._deliveries.consuming(queue, await queue.consume(self._on_message))
+
+    async def stop(self) -> None:
+        """Takes no more events and returns once those taken are handled."""
+        await self._deliveries.stop()
 
     async def bind(self) -> None:
         """Routes the handled event types to the queue (idempotent)."""
@@ -114,6 +120,10 @@ class EventConsumer:
         return await self._channel.declare_queue(self.queue_name, durable=True, arguments=arguments)
 
     async def _on_message(self, message: AbstractIncomingMessage) -> None:
+        with self._deliveries.handling():
+            await self._handle(message)
+
+    async def _handle(self, message: AbstractIncomingMessage) -> None:
         try:
             envelope, event = decode_event(message.body, message.content_type)
             handler = self._handlers.get(envelope.type)

@@ -27,6 +27,7 @@ from aiormq.exceptions import PublishError
 from pydantic import ValidationError
 
 from opencpms_contracts.base import Contract, Operation
+from opencpms_messaging.deliveries import Deliveries
 from opencpms_messaging.rpc_batch import (
     BATCH_HEADER,
     DEFAULT_MAX_BATCH,
@@ -290,6 +291,7 @@ class RpcServer:
         # Batches' requests served at once, at most: prefetch counts messages, and a message
         # may hold many requests, each wanting a database connection.
         self._serving = asyncio.Semaphore(prefetch)
+        self._deliveries = Deliveries()
 
     def register(
         self, op: Operation[RequestT, ReplyT], handler: Callable[[RequestT], Awaitable[ReplyT]]
@@ -312,9 +314,17 @@ class RpcServer:
             await queue.unbind(self._exchange, routing_key=op.routing_key)
         for routing_key in self._handlers:
             await queue.bind(self._exchange, routing_key=routing_key)
-        await queue.consume(self._on_request)
+        self._deliveries.consuming(queue, await queue.consume(self._on_request))
+
+    async def stop(self) -> None:
+        """Takes no more requests and returns once those taken are answered."""
+        await self._deliveries.stop()
 
     async def _on_request(self, message: AbstractIncomingMessage) -> None:
+        with self._deliveries.handling():
+            await self._answer(message)
+
+    async def _answer(self, message: AbstractIncomingMessage) -> None:
         entry = self._handlers.get(message.routing_key or "")
         headers: dict[str, int] | None = None
         if message.headers.get(BATCH_HEADER) is not None:

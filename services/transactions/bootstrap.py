@@ -40,6 +40,8 @@ class TransactionsService:
         try:
             await stop.wait()
         finally:
+            # Work taken before the stop is finished first, and its events published.
+            await self.broker.stop_consuming()
             relay.cancel()
             with contextlib.suppress(asyncio.CancelledError):
                 await relay
