@@ -107,7 +107,8 @@ class WriteBatch:
                     await asyncio.sleep(0)
                 else:
                     with contextlib.suppress(TimeoutError):
-                        await asyncio.wait_for(self._full.wait(), self._max_wait_s)
+                        async with asyncio.timeout(self._max_wait_s):
+                            await self._full.wait()
             batch = self._pending[: self._max_batch]
             del self._pending[: self._max_batch]
             await self._commit(batch)

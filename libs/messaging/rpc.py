@@ -107,7 +107,8 @@ class RpcClient:
         batcher.submit(pending)
         try:
             # On a timeout the call's future is cancelled: a batch not yet sent leaves it out.
-            status, body = await asyncio.wait_for(pending.result, timeout)
+            async with asyncio.timeout(timeout):
+                status, body = await pending.result
         except TimeoutError:
             raise RpcTimeoutError(f"{op.routing_key} got no answer within {timeout:g} s") from None
         if status == ERROR:
@@ -205,7 +206,8 @@ class RpcClient:
             )
             published.add_done_callback(functools.partial(_on_published, future, unroutable))
             try:
-                return await asyncio.wait_for(future, timeout)
+                async with asyncio.timeout(timeout):
+                    return await future
             except TimeoutError:
                 raise RpcTimeoutError(
                     f"{message_type} for {routing_key} got no answer within {timeout:g} s"

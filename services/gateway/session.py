@@ -264,7 +264,8 @@ class StationSession:
                     )
                 except ConnectionClosed:
                     raise StationDisconnectedError(self.station_id) from None
-                return await asyncio.wait_for(future, timeout)
+                async with asyncio.timeout(timeout):
+                    return await future
             finally:
                 self._outgoing.pop(message_id, None)
 

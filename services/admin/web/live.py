@@ -85,7 +85,8 @@ class LiveFeed:
                 yield "retry: 2000\n\n"
                 while not self.closed.is_set():
                     try:
-                        notice = await asyncio.wait_for(queue.get(), KEEPALIVE_S)
+                        async with asyncio.timeout(KEEPALIVE_S):
+                            notice = await queue.get()
                     except TimeoutError:
                         yield ": keepalive\n\n"  # proxies drop idle streams
                         continue
