@@ -1,5 +1,5 @@
-"""Test helpers: a PostgreSQL server to test against and a throwaway database per test run, so
-runs never see each other's rows."""
+"""Test helpers: a PostgreSQL server to test against, a throwaway database per test run, so
+runs never see each other's rows, and a throwaway outbox table."""
 
 from __future__ import annotations
 
@@ -12,7 +12,11 @@ from collections.abc import AsyncIterator, Iterator
 from contextlib import asynccontextmanager, contextmanager
 
 import asyncpg
+from sqlalchemy import MetaData, Table, text
+from sqlalchemy.ext.asyncio import AsyncEngine
 
+from opencpms_db.engine import create_engine
+from opencpms_db.outbox import outbox_table
 from opencpms_db.provision import plain_url, with_database
 
 DEFAULT_SERVER_URL = "postgresql://postgres@127.0.0.1:5432/postgres"
@@ -82,3 +86,22 @@ async def _wait_for_server(url: str, timeout: float = 60.0) -> None:
             else:
                 await conn.close()
                 return
+
+
+@asynccontextmanager
+async def outbox_in_schema(
+    database_url: str, schema: str
+) -> AsyncIterator[tuple[AsyncEngine, Table]]:
+    """An engine and an outbox table of its own in ``schema``, made anew and dropped after."""
+    engine = create_engine(database_url, pool_size=2)
+    table = outbox_table(MetaData(schema=schema))
+    try:
+        async with engine.begin() as conn:
+            await conn.execute(text(f"DROP SCHEMA IF EXISTS {schema} CASCADE"))
+            await conn.execute(text(f"CREATE SCHEMA {schema}"))
+            await conn.run_sync(table.create)
+        yield engine, table
+        async with engine.begin() as conn:
+            await conn.execute(text(f"DROP SCHEMA {schema} CASCADE"))
+    finally:
+        await engine.dispose()

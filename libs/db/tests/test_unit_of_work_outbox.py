@@ -8,12 +8,12 @@ from collections.abc import AsyncIterator
 from datetime import UTC, datetime
 
 import pytest
-from sqlalchemy import MetaData, Table, select, text
+from sqlalchemy import Table, select
 from sqlalchemy.ext.asyncio import AsyncEngine
 
 from opencpms_contracts.stations import StationHeartbeat
-from opencpms_db.engine import create_engine, session_factory
-from opencpms_db.outbox import outbox_table
+from opencpms_db.engine import session_factory
+from opencpms_db.testing import outbox_in_schema
 from opencpms_db.unit_of_work import DriverUnitOfWork, UnitOfWork
 
 pytestmark = pytest.mark.integration
@@ -23,16 +23,8 @@ SCHEMA = "unit_of_work_outbox_test"
 
 @pytest.fixture
 async def outbox(database_url: str) -> AsyncIterator[tuple[AsyncEngine, Table]]:
-    engine = create_engine(database_url, pool_size=2)
-    table = outbox_table(MetaData(schema=SCHEMA))
-    async with engine.begin() as conn:
-        await conn.execute(text(f"DROP SCHEMA IF EXISTS {SCHEMA} CASCADE"))
-        await conn.execute(text(f"CREATE SCHEMA {SCHEMA}"))
-        await conn.run_sync(table.create)
-    yield engine, table
-    async with engine.begin() as conn:
-        await conn.execute(text(f"DROP SCHEMA {SCHEMA} CASCADE"))
-    await engine.dispose()
+    async with outbox_in_schema(database_url, SCHEMA) as made:
+        yield made
 
 
 @pytest.mark.parametrize("kind", ["driver", "orm"])

@@ -14,12 +14,12 @@ from typing import Any
 import pytest
 from aio_pika.abc import AbstractQueue
 from aiormq.exceptions import ChannelInvalidStateError
-from sqlalchemy import MetaData, Table, func, insert, select, text
+from sqlalchemy import Table, func, insert, select
 from sqlalchemy.ext.asyncio import AsyncEngine
 
 from opencpms_contracts.stations import StationHeartbeat
-from opencpms_db.engine import create_engine
-from opencpms_db.outbox import outbox_row, outbox_table
+from opencpms_db.outbox import outbox_row
+from opencpms_db.testing import outbox_in_schema
 from opencpms_db.unit_of_work import DriverUnitOfWork
 from opencpms_messaging.broker import Broker
 from opencpms_messaging.outbox_relay import OutboxRelay
@@ -31,16 +31,8 @@ SCHEMA = "outbox_relay_test"
 
 @pytest.fixture
 async def outbox(database_url: str) -> AsyncIterator[tuple[AsyncEngine, Table]]:
-    engine = create_engine(database_url, pool_size=2)
-    table = outbox_table(MetaData(schema=SCHEMA))
-    async with engine.begin() as conn:
-        await conn.execute(text(f"DROP SCHEMA IF EXISTS {SCHEMA} CASCADE"))
-        await conn.execute(text(f"CREATE SCHEMA {SCHEMA}"))
-        await conn.run_sync(table.create)
-    yield engine, table
-    async with engine.begin() as conn:
-        await conn.execute(text(f"DROP SCHEMA {SCHEMA} CASCADE"))
-    await engine.dispose()
+    async with outbox_in_schema(database_url, SCHEMA) as made:
+        yield made
 
 
 @pytest.fixture
