@@ -9,12 +9,14 @@ Two kinds share that: :class:`UnitOfWork` on an ORM session, for the operators' 
 
 from __future__ import annotations
 
+import functools
 import logging
 from collections.abc import Callable
 from typing import Self
 
 import asyncpg
 from sqlalchemy import Table
+from sqlalchemy.dialects.postgresql import Insert
 from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession, async_sessionmaker
 
 from opencpms_contracts.base import Event
@@ -115,9 +117,7 @@ class UnitOfWork(_OutboxWork):
 
     async def _write_outbox(self, rows: list[dict[str, object]]) -> None:
         assert self._outbox is not None
-        await self.session.execute(
-            insert_from_arrays(self._outbox, _OUTBOX_COLUMNS), as_arrays(rows, _OUTBOX_COLUMNS)
-        )
+        await self.session.execute(_outbox_insert(self._outbox), as_arrays(rows, _OUTBOX_COLUMNS))
 
     async def _commit(self) -> None:
         await self.session.commit()
@@ -205,18 +205,17 @@ class DriverUnitOfWork(_OutboxWork):
         await self._pooled.close()
 
 
-_outbox_inserts: dict[Table, DriverStatement] = {}
+@functools.cache
+def _outbox_insert(outbox: Table) -> Insert:
+    # One statement for any number of rows, rather than one execution per row; built once per
+    # outbox table and shared by both kinds of unit of work.
+    return insert_from_arrays(outbox, _OUTBOX_COLUMNS)
 
 
+@functools.cache
 def _driver_outbox_insert(outbox: Table) -> DriverStatement:
     # One per outbox table, so its compiled forms are shared by every unit of work.
-    statement = _outbox_inserts.get(outbox)
-    if statement is None:
-        # One statement for any number of rows, rather than one execution per row.
-        statement = _outbox_inserts[outbox] = DriverStatement(
-            insert_from_arrays(outbox, _OUTBOX_COLUMNS)
-        )
-    return statement
+    return DriverStatement(_outbox_insert(outbox))
 
 
 _OUTBOX_COLUMNS = ("event_id", "event_type", "routing_key", "subject", "data", "occurred_at")
