@@ -9,6 +9,7 @@ from aio_pika.abc import AbstractExchange
 
 from opencpms_contracts.base import Event
 from opencpms_messaging.cloudevents_codec import build_message, encode_event
+from opencpms_messaging.socket_writes import publish
 
 
 class EventPublisher:
@@ -40,7 +41,7 @@ class EventPublisher:
             time=time,
             persistent=persistent,
         )
-        await self._exchange.publish(message, routing_key=event.routing_key())
+        await publish(self._exchange, message, routing_key=event.routing_key())
 
     async def publish_raw(
         self,
@@ -61,4 +62,4 @@ class EventPublisher:
             event_id=event_id,
             time=time,
         )
-        await self._exchange.publish(message, routing_key=routing_key)
+        await publish(self._exchange, message, routing_key=routing_key)

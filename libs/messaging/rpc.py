@@ -49,6 +49,7 @@ from opencpms_messaging.rpc_errors import (
     RpcUnavailableError,
     error_from_body,
 )
+from opencpms_messaging.socket_writes import publish
 
 log = logging.getLogger(__name__)
 
@@ -202,7 +203,7 @@ class RpcClient:
             # The confirm is not awaited before the reply: it runs alongside, and only its
             # failure (a returned request, a lost channel) ends the wait early.
             published = asyncio.ensure_future(
-                exchange.publish(message, routing_key=routing_key, mandatory=True)
+                publish(exchange, message, routing_key=routing_key, mandatory=True)
             )
             published.add_done_callback(functools.partial(_on_published, future, unroutable))
             try:
@@ -386,7 +387,8 @@ async def publish_reply(
 ) -> None:
     """Answers ``request`` on its ``reply_to`` queue; ``status`` is ``ok`` or ``error``."""
     if request.reply_to:
-        await channel.default_exchange.publish(
+        await publish(
+            channel.default_exchange,
             aio_pika.Message(
                 body=body,
                 content_type="application/json",

@@ -16,6 +16,7 @@ from opencpms_contracts.stations import StationFrame, StationFrames
 from opencpms_messaging.cloudevents_codec import encode_event
 from opencpms_messaging.publisher import EventPublisher
 from opencpms_messaging.rpc import RpcClient
+from opencpms_messaging.socket_writes import publish
 
 log = logging.getLogger(__name__)
 
@@ -117,7 +118,7 @@ class EventLog:
                 message = encode_event(
                     event, source=self._source, subject=subject, time=time, persistent=False
                 )
-                await self._exchange.publish(message, routing_key=event.routing_key())
+                await publish(self._exchange, message, routing_key=event.routing_key())
             except Exception:  # a broker outage must not end the log task
                 self.dropped += len(event.frames) if isinstance(event, StationFrames) else 1
                 log.exception("could not publish %s", event.routing_key())
