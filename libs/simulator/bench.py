@@ -26,6 +26,7 @@ from typing import Any
 
 import aio_pika
 import asyncpg
+from websockets.exceptions import InvalidStatus
 
 from opencpms_admin.consumers import READ_MODEL_QUEUE
 from opencpms_billing.consumers import TRANSACTION_ENDED_QUEUE
@@ -40,6 +41,7 @@ from opencpms_launcher.system import (
 )
 from opencpms_messaging.runtime import event_loop_factory, tune_garbage_collector
 from opencpms_messaging.testing import temporary_vhost
+from opencpms_simulator.connection import station_socket
 from opencpms_simulator.fleet import provision, read_credentials, write_credentials
 from opencpms_simulator.load import Credential, LoadPlan, run_load
 from opencpms_simulator.resources import ResourceMeter, Usage, pids_named, rss_kib
@@ -94,13 +96,13 @@ async def bench(args: argparse.Namespace) -> dict[str, Any]:
 async def _scenarios_on(
     system: LocalSystem, config: SystemConfig, args: argparse.Namespace
 ) -> dict[str, Any]:
-    fleet = await _fleet(args, config)
     # One simulator process per entry; the processes take the gateways in turn.
     simulators = args.simulators or args.gateway_nodes
     urls = [
         f"ws://127.0.0.1:{config.gateway_port + n % args.gateway_nodes}/ocpp"
         for n in range(simulators)
     ]
+    fleet = await _fleet(args, config, urls[0])
     meter = ResourceMeter(_process_groups(system))
     database_url = with_database(config.database_admin_url, config.database_name)
     await _vacuum_if_autovacuum_is_off(database_url)  # what earlier runs left behind
@@ -124,9 +126,15 @@ async def _scenarios_on(
     return results
 
 
-async def _fleet(args: argparse.Namespace, config: SystemConfig) -> list[Credential]:
+async def _fleet(
+    args: argparse.Namespace, config: SystemConfig, gateway_url: str
+) -> list[Credential]:
     path = STATE / f"bench-fleet-{args.database}.json"
     known = read_credentials(path) if path.exists() else []
+    if known and not await _accepted(gateway_url, known[0]):
+        # Another checkout, or a database made anew, set other passwords for these stations.
+        say(f"the gateway refuses the credentials in {path}: setting every password again")
+        known = []
     say(f"provisioning {args.stations} stations ({len(known)} known from {path})")
     # The bench database outlives a run, so stations provisioned once are reused; their
     # passwords are set again only when the file and the database disagree.
@@ -142,6 +150,16 @@ async def _fleet(args: argparse.Namespace, config: SystemConfig) -> list[Credent
     )
     write_credentials(path, sorted({*known, *fleet}, key=lambda c: c.station_id))
     return fleet
+
+
+async def _accepted(gateway_url: str, credential: Credential) -> bool:
+    try:
+        async with station_socket(gateway_url, credential.station_id, credential.password, "1.6"):
+            return True
+    except InvalidStatus as exc:
+        if exc.response.status_code == 401:
+            return False
+        raise
 
 
 def _spread(fleet: list[Credential], urls: list[str]) -> list[tuple[str, list[Credential]]]:
