@@ -16,7 +16,6 @@ from opencpms_contracts.stations import StationFrame, StationFrames
 from opencpms_messaging.cloudevents_codec import encode_event
 from opencpms_messaging.publisher import EventPublisher
 from opencpms_messaging.rpc import RpcClient
-from opencpms_messaging.socket_writes import publish
 
 log = logging.getLogger(__name__)
 
@@ -118,7 +117,10 @@ class EventLog:
                 message = encode_event(
                     event, source=self._source, subject=subject, time=time, persistent=False
                 )
-                await publish(self._exchange, message, routing_key=event.routing_key())
+                # Waits for the socket write, unlike ``socket_writes.publish``: nothing else holds
+                # back a log that thousands of stations feed, and a broker in flow control must
+                # slow it down rather than let its frames pile up in front of the RPC calls.
+                await self._exchange.publish(message, routing_key=event.routing_key())
             except Exception:  # a broker outage must not end the log task
                 self.dropped += len(event.frames) if isinstance(event, StationFrames) else 1
                 log.exception("could not publish %s", event.routing_key())
