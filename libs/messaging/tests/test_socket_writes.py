@@ -133,3 +133,36 @@ async def test_a_burst_of_publishes_arrives_whole_in_order_and_in_few_writes(
         assert bodies == list(range(480))
     finally:
         await connection.close()
+
+
+@pytest.mark.integration
+async def test_a_dropped_connection_comes_back_with_a_new_coalescing_socket(
+    amqp_url: str,
+) -> None:
+    connection = await connect(amqp_url, name="socket-writes-reconnect-test")
+    try:
+        factory = connection.kwargs["transport_factory"]
+        assert isinstance(factory, CoalescingTransportFactory)
+        first = factory.writer
+        assert first is not None
+        channel = await connection.channel(publisher_confirms=True)
+        queue = await channel.declare_queue("socket-writes-reconnect", auto_delete=True)
+
+        reconnected = asyncio.Event()
+        connection.reconnect_callbacks.add(lambda *_: reconnected.set())
+
+        first.transport.abort()
+        async with asyncio.timeout(15):
+            await reconnected.wait()
+            assert factory.writer is not first
+            await channel.ready()
+            await publish(
+                channel.default_exchange, aio_pika.Message(b"after"), routing_key=queue.name
+            )
+            async with queue.iterator() as messages:
+                async for message in messages:
+                    await message.ack()
+                    assert message.body == b"after"
+                    break
+    finally:
+        await connection.close()
