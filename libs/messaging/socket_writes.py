@@ -125,6 +125,12 @@ async def publish(
     channel's publishes never share a socket write. Not waiting lets them. On a channel with
     publisher confirms this still returns only once the broker has confirmed the message
     (and raises as ``exchange.publish`` does when the broker returns or refuses it).
+
+    Not waiting for the write also means not waiting for a broker that has stopped reading
+    (flow control): the frames then gather in the connection's buffer. Publish this way only
+    what callers already bound, a call awaiting its reply, an event awaiting its confirm, a
+    reply per delivery taken; a producer that nothing holds back (the gateway's event log)
+    keeps ``exchange.publish``, whose wait is its backpressure.
     """
     if not isinstance(exchange, Exchange):  # another implementation publishes its own way
         await exchange.publish(message, routing_key=routing_key, mandatory=mandatory)
