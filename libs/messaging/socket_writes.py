@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import asyncio
 import ssl
+from collections.abc import Iterable
 from typing import Any, cast
 
 import aiormq
@@ -28,9 +29,11 @@ _READ_LIMIT = 2**16
 class CoalescingStreamWriter(asyncio.StreamWriter):
     """A ``StreamWriter`` that holds the writes of one loop pass and sends them together.
 
-    ``drain`` keeps its meaning for flow control: the held bytes are at most one pass's worth
-    of frames (aiormq's write queue is bounded), and they reach the transport before anything
-    written in a later pass.
+    Flow control still works, a pass late: ``drain`` waits while the transport is paused, and
+    the transport pauses once a flush has filled its buffer, so a writer that drains after
+    every write (aiormq's, for a frame whose publisher waits) stops at the next pass. The
+    bytes held meanwhile are at most a pass's worth of frames (aiormq's write queue holds
+    ten), and they reach the transport before anything written in a later pass.
     """
 
     def __init__(
@@ -41,7 +44,7 @@ class CoalescingStreamWriter(asyncio.StreamWriter):
         loop: asyncio.AbstractEventLoop,
     ) -> None:
         super().__init__(transport, protocol, reader, loop)
-        self._event_loop = loop
+        self._event_loop = loop  # StreamWriter's own ``_loop`` is not part of its interface
         self._held: list[bytes] = []
         self._flush_handle: asyncio.Handle | None = None
         self.flushes = 0
@@ -51,7 +54,7 @@ class CoalescingStreamWriter(asyncio.StreamWriter):
         if self._flush_handle is None:
             self._flush_handle = self._event_loop.call_soon(self.flush)
 
-    def writelines(self, data: Any) -> None:
+    def writelines(self, data: Iterable[bytes | bytearray | memoryview]) -> None:
         for chunk in data:
             self.write(chunk)
 
@@ -68,6 +71,9 @@ class CoalescingStreamWriter(asyncio.StreamWriter):
             # from a write that went nowhere.
             return
         self.flushes += 1
+        # Runs from the loop, not from aiormq's writer task, so a failing write would reach
+        # the loop's exception handler; the transport is open here and aiormq never writes
+        # after ``write_eof``, the two ways ``write`` raises.
         self.transport.write(held[0] if len(held) == 1 else b"".join(held))
 
     def write_eof(self) -> None:
@@ -108,7 +114,9 @@ class CoalescingTransportFactory(TransportFactory):
     ) -> tuple[asyncio.StreamReader, asyncio.StreamWriter]:
         ssl_context_provider = kwargs.pop("ssl_context_provider", None)
         context = None
-        if url.scheme == "amqps" and ssl_context_provider is not None:
+        if url.scheme == "amqps":
+            if ssl_context_provider is None:  # never fall back to plain text
+                raise AMQPConnectionError(f"no TLS context for {url.with_password(None)}")
             context = await ssl_context_provider.get_context()
         reader, self.writer = await _open(url, context, **kwargs)
         return reader, self.writer
@@ -120,21 +128,25 @@ async def publish(
     """``exchange.publish``, except that the channel is free again as soon as the message's
     frames are queued for the socket.
 
-    aio-pika waits, holding the channel's lock, until aiormq's writer has taken the frames;
-    the next publish on the channel gets the lock a pass of the event loop later, so a
-    channel's publishes never share a socket write. Not waiting lets them. On a channel with
+    aiormq's ``basic_publish``, as aio-pika calls it, holds the channel's lock until the
+    connection's writer has taken the frames; the next publish on the channel gets the lock a
+    pass of the event loop later, so a channel's publishes never share a socket write. With
+    ``wait=False`` they do. On a channel with
     publisher confirms this still returns only once the broker has confirmed the message
     (and raises as ``exchange.publish`` does when the broker returns or refuses it).
 
-    Not waiting for the write also means not waiting for a broker that has stopped reading
-    (flow control): the frames then gather in the connection's buffer. Publish this way only
-    what callers already bound, a call awaiting its reply, an event awaiting its confirm, a
-    reply per delivery taken; a producer that nothing holds back (the gateway's event log)
-    keeps ``exchange.publish``, whose wait is its backpressure.
+    Not waiting for the write also means not stopping for a broker that has stopped reading
+    (flow control): aiormq's writer drains only for frames whose publisher waits, so these
+    gather in the connection's buffer. Publish this way only what callers already bound, a
+    call awaiting its reply, an event awaiting its confirm, a reply per delivery taken; a
+    producer that nothing holds back (the gateway's event log) keeps ``exchange.publish``,
+    whose wait makes aiormq's writer drain, and so stop while the transport is paused.
     """
     if not isinstance(exchange, Exchange):  # another implementation publishes its own way
         await exchange.publish(message, routing_key=routing_key, mandatory=mandatory)
         return
+    if exchange.internal:  # the broker would close the channel
+        raise ValueError(f"cannot publish to internal exchange {exchange.name!r}")
     if exchange.channel.is_closed:
         raise ChannelInvalidStateError(f"{exchange.channel!r} closed")
     # aiormq's abstract channel does not declare ``wait``; its only channel has it.

@@ -153,13 +153,19 @@ async def _fleet(
 
 
 async def _accepted(gateway_url: str, credential: Credential) -> bool:
+    """False only when the gateway refuses the password (401): any other answer says nothing
+    of it, and setting 10,000 passwords again for nothing costs minutes."""
     try:
         async with station_socket(gateway_url, credential.station_id, credential.password, "1.6"):
             return True
     except InvalidStatus as exc:
         if exc.response.status_code == 401:
             return False
-        raise
+        say(f"checking the saved credentials: HTTP {exc.response.status_code}; keeping them")
+        return True
+    except (OSError, TimeoutError) as exc:
+        say(f"checking the saved credentials: {exc!r}; keeping them")
+        return True
 
 
 def _spread(fleet: list[Credential], urls: list[str]) -> list[tuple[str, list[Credential]]]:

@@ -117,9 +117,11 @@ class EventLog:
                 message = encode_event(
                     event, source=self._source, subject=subject, time=time, persistent=False
                 )
-                # Waits for the socket write, unlike ``socket_writes.publish``: nothing else holds
-                # back a log that thousands of stations feed, and a broker in flow control must
-                # slow it down rather than let its frames pile up in front of the RPC calls.
+                # Waits until the connection's writer has taken the frames (and drained, so it
+                # stops while the transport is paused), unlike ``socket_writes.publish``:
+                # nothing else holds back a log that thousands of stations feed, and a broker
+                # in flow control must slow it down rather than let its frames pile up in
+                # front of the RPC calls.
                 await self._exchange.publish(message, routing_key=event.routing_key())
             except Exception:  # a broker outage must not end the log task
                 self.dropped += len(event.frames) if isinstance(event, StationFrames) else 1

@@ -5,10 +5,12 @@ arrives whole and in order, in far fewer writes than messages."""
 from __future__ import annotations
 
 import asyncio
+import uuid
 from collections.abc import AsyncIterator
 
 import aio_pika
 import pytest
+from aiormq.exceptions import AMQPConnectionError
 from yarl import URL
 
 from opencpms_messaging.connection import connect
@@ -88,7 +90,7 @@ async def test_a_closed_transport_drops_what_is_held_without_raising(
     _, writer = peer
     writer.transport.abort()
     writer.write(b"nowhere to go")
-    await _next_pass()
+    writer.flush()  # here, not from the loop, so that an exception would reach the test
     assert writer.flushes == 0
 
 
@@ -146,7 +148,9 @@ async def test_a_dropped_connection_comes_back_with_a_new_coalescing_socket(
         first = factory.writer
         assert first is not None
         channel = await connection.channel(publisher_confirms=True)
-        queue = await channel.declare_queue("socket-writes-reconnect", auto_delete=True)
+        queue = await channel.declare_queue(
+            f"socket-writes-reconnect-{uuid.uuid4().hex[:8]}", auto_delete=True
+        )
 
         reconnected = asyncio.Event()
         connection.reconnect_callbacks.add(lambda *_: reconnected.set())
@@ -164,5 +168,27 @@ async def test_a_dropped_connection_comes_back_with_a_new_coalescing_socket(
                     await message.ack()
                     assert message.body == b"after"
                     break
+    finally:
+        await connection.close()
+
+
+async def test_an_amqps_url_without_a_tls_context_is_refused() -> None:
+    with pytest.raises(AMQPConnectionError, match="no TLS context"):
+        await CoalescingTransportFactory().create(URL("amqps://guest:secret@127.0.0.1:5671/"))
+
+
+@pytest.mark.integration
+async def test_publishing_to_an_internal_exchange_is_refused_before_the_broker_sees_it(
+    amqp_url: str,
+) -> None:
+    connection = await connect(amqp_url, name="socket-writes-internal-test")
+    try:
+        channel = await connection.channel(publisher_confirms=False)
+        exchange = await channel.declare_exchange(
+            f"socket-writes-internal-{uuid.uuid4().hex[:8]}", internal=True, auto_delete=True
+        )
+        with pytest.raises(ValueError, match="internal exchange"):
+            await publish(exchange, aio_pika.Message(b"x"), routing_key="any")
+        assert not channel.is_closed
     finally:
         await connection.close()
