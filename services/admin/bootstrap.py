@@ -84,6 +84,9 @@ class AdminService:
             await self.close()
 
     async def close(self) -> None:
+        # Events already taken are projected and acknowledged before the connection goes,
+        # rather than delivered again to the next admin process.
+        await self.broker.stop_consuming()
         await self.broker.close()
         await self.engine.dispose()
 
