@@ -24,16 +24,11 @@ from dataclasses import asdict
 from pathlib import Path
 from typing import Any
 
-import aio_pika
-import asyncpg
 from websockets.exceptions import InvalidStatus
 
-from opencpms_admin.consumers import READ_MODEL_QUEUE
-from opencpms_billing.consumers import TRANSACTION_ENDED_QUEUE
 from opencpms_db.access_cost import measure_access_paths
-from opencpms_db.provision import plain_url, with_database
+from opencpms_db.provision import with_database
 from opencpms_launcher.system import (
-    RPC_QUEUES,
     LocalSystem,
     SystemConfig,
     free_port,
@@ -41,6 +36,8 @@ from opencpms_launcher.system import (
 )
 from opencpms_messaging.runtime import event_loop_factory, tune_garbage_collector
 from opencpms_messaging.testing import temporary_vhost
+from opencpms_simulator.bench_report import merge, print_table, say
+from opencpms_simulator.bench_settle import settle, vacuum_if_autovacuum_is_off
 from opencpms_simulator.connection import station_socket
 from opencpms_simulator.fleet import provision, read_credentials, write_credentials
 from opencpms_simulator.load import Credential, LoadPlan, run_load
@@ -48,8 +45,6 @@ from opencpms_simulator.resources import ResourceMeter, Usage, pids_named, rss_k
 
 STATE = Path(".run")
 P99_LIMIT_MS = 100.0
-# Below this much CPU, summed over the services, RabbitMQ and PostgreSQL, the system is at rest.
-QUIET_CPU_PERCENT = 15.0
 # Handshakes in flight per simulator process in the boot storm. 100 and 500 booted the fleet
 # equally fast here (the machine is the limit either way); 500 only queued handshakes past the
 # gateway's RPC timeout, which the stations then had to retry.
@@ -59,10 +54,6 @@ STEADY_RAMP_PER_S = 50.0  # per gateway process
 SIMULATOR = "simulator"
 # What every simulated station of the bench shares.
 FLEET_DEFAULTS: dict[str, Any] = {"id_tag": "BENCHTAG", "versions": ("1.6", "2.0.1")}
-
-
-def say(line: str) -> None:
-    print(line, file=sys.stderr, flush=True)
 
 
 async def bench(args: argparse.Namespace) -> dict[str, Any]:
@@ -105,7 +96,7 @@ async def _scenarios_on(
     fleet = await _fleet(args, config, urls[0])
     meter = ResourceMeter(_process_groups(system))
     database_url = with_database(config.database_admin_url, config.database_name)
-    await _vacuum_if_autovacuum_is_off(database_url)  # what earlier runs left behind
+    await vacuum_if_autovacuum_is_off(database_url)  # what earlier runs left behind
     say("measuring the CPU cost of one statement along each database access path")
     results: dict[str, Any] = {
         "stations": args.stations,
@@ -117,7 +108,7 @@ async def _scenarios_on(
     for name, plan in _scenarios(args, fleet, urls):
         if name[0] in args.scenarios:
             results["scenarios"][name] = await _run(name, plan, meter)
-            await _settle(config.amqp_url, database_url, meter)
+            await settle(config.amqp_url, database_url, meter)
     results["saturation"] = (
         await _saturation(args, fleet, urls, meter, config.amqp_url, database_url)
         if "c" in args.scenarios
@@ -260,7 +251,7 @@ async def _run(name: str, plans: list[LoadPlan], meter: ResourceMeter) -> dict[s
     elapsed = max(time.monotonic() - began, 1e-6)
     # Measured inside the simulator processes, which have ended by now.
     simulators = [summary.pop(SIMULATOR) for summary in summaries]
-    merged = _merge(summaries)
+    merged = merge(summaries)
     merged["usage"] = {group: asdict(u) for group, u in usage.items()}
     merged["usage"][SIMULATOR] = asdict(
         Usage(
@@ -270,61 +261,6 @@ async def _run(name: str, plans: list[LoadPlan], meter: ResourceMeter) -> dict[s
     )
     say(json.dumps({k: v for k, v in merged.items() if k != "latency_by_action"}))
     return merged
-
-
-# The queues that work waits in; a scenario starts only once they are empty.
-WORK_QUEUES = (*RPC_QUEUES, READ_MODEL_QUEUE, TRANSACTION_ENDED_QUEUE)
-
-
-async def _settle(
-    amqp_url: str, database_url: str, meter: ResourceMeter, *, limit_s: float = 180.0
-) -> None:
-    """Waits until the system has worked off what the last scenario left behind, so the next
-    one measures itself and not its predecessor: first the queued work, then what never shows
-    in a queue (thousands of disconnects being unbound and announced), until the processes
-    are idle."""
-    began = time.perf_counter()
-    connection = await aio_pika.connect(amqp_url)
-    try:
-        channel = await connection.channel()
-        while time.perf_counter() - began < limit_s:
-            waiting = 0
-            for name in WORK_QUEUES:
-                queue = await channel.declare_queue(name, passive=True)
-                waiting += queue.declaration_result.message_count or 0
-            if waiting == 0:
-                break
-            say(f"waiting for {waiting} queued messages to be worked off")
-            await asyncio.sleep(2)
-    finally:
-        await connection.close()
-    await _vacuum_if_autovacuum_is_off(database_url)
-    while time.perf_counter() - began < limit_s:
-        meter.start()
-        await asyncio.sleep(1)
-        usage = {group: u.cpu_percent for group, u in meter.stop().items()}
-        if sum(usage.values()) < QUIET_CPU_PERCENT:
-            break
-        busiest = sorted(usage, key=usage.__getitem__, reverse=True)[:3]
-        say(
-            "waiting for the system to come to rest (CPU: "
-            + ", ".join(f"{group} {usage[group]:.0f}%" for group in busiest)
-            + ")"
-        )
-
-
-async def _vacuum_if_autovacuum_is_off(database_url: str) -> None:
-    """Outbox rows live for milliseconds and the message log is trimmed as it grows, so a run
-    leaves hundreds of thousands of dead rows behind. Without autovacuum (some test servers
-    switch it off) they pile up over the scenarios and over runs, and each scenario would be
-    measured on a more bloated database than the one before."""
-    connection = await asyncpg.connect(plain_url(database_url))
-    try:
-        if await connection.fetchval("SHOW autovacuum") == "off":
-            say("autovacuum is off on this PostgreSQL: vacuuming the bench database")
-            await connection.execute("VACUUM (ANALYZE)")
-    finally:
-        await connection.close()
 
 
 async def _saturation(
@@ -350,7 +286,7 @@ async def _saturation(
             for url, part in _spread(fleet[:stations], urls)
         ]
         result = await _run(f"c. saturation, {stations} closed-loop stations", plans, meter)
-        await _settle(amqp_url, database_url, meter)
+        await settle(amqp_url, database_url, meter)
         steps.append(
             {
                 "stations": stations,
@@ -371,54 +307,6 @@ async def _saturation(
     }
 
 
-def _merged_latencies(parts: list[dict[str, dict[str, Any]]]) -> dict[str, dict[str, Any]]:
-    """Per action, the calls of every part and the worst part's percentiles, as for the run's
-    p99: percentiles of merged runs are not the mean of percentiles."""
-    merged: dict[str, dict[str, Any]] = {}
-    for part in parts:
-        for action, figures in part.items():
-            if action not in merged:
-                merged[action] = dict(figures)
-                continue
-            into = merged[action]
-            into["count"] += figures["count"]
-            for key in ("p50_ms", "p90_ms", "p99_ms", "max_ms"):
-                into[key] = max(into[key], figures[key])
-    return dict(sorted(merged.items()))
-
-
-def _merge(summaries: list[dict[str, Any]]) -> dict[str, Any]:
-    """One summary of runs that ran side by side (one per gateway process)."""
-    duration = max(s["duration_s"] for s in summaries)
-    answered = sum(s["answered"] for s in summaries)
-    errors: dict[str, int] = {}
-    retries: dict[str, int] = {}
-    for summary in summaries:
-        for kind, n in summary["errors"].items():
-            errors[kind] = errors.get(kind, 0) + n
-        for kind, n in summary.get("retries", {}).items():
-            retries[kind] = retries.get(kind, 0) + n
-    merged: dict[str, Any] = {
-        "stations": sum(s["stations"] for s in summaries),
-        "connected": sum(s["connected"] for s in summaries),
-        "booted": sum(s["booted"] for s in summaries),
-        "duration_s": duration,
-        "answered": answered,
-        "answered_per_s": round(answered / duration, 1) if duration else 0.0,
-        # The worst of the parts: percentiles of merged runs are not the mean of percentiles.
-        "p99_ms": max((s["p99_ms"] for s in summaries if s["p99_ms"] is not None), default=None),
-        "errors": errors,
-        "retries": retries,
-        "latency_by_action": _merged_latencies([s["latency_by_action"] for s in summaries]),
-    }
-    booted_after = [s.get("all_booted_after_s") for s in summaries]
-    if any(b is not None for b in booted_after) or "all_booted_after_s" in summaries[0]:
-        merged["all_booted_after_s"] = (
-            None if any(b is None for b in booted_after) else max(booted_after)  # type: ignore[type-var]
-        )
-    return merged
-
-
 def _process_groups(system: LocalSystem) -> dict[str, Any]:
     def pids_of(prefix: str) -> Any:
         return lambda: [
@@ -436,65 +324,6 @@ def _process_groups(system: LocalSystem) -> dict[str, Any]:
         "rabbitmq": lambda: pids_named("beam.smp"),
         "postgresql": lambda: pids_named("postgres"),
     }
-
-
-def print_table(results: dict[str, Any]) -> None:
-    rows = [
-        ("scenario", "stations", "booted", "msg/s", "p99 ms", "errors", "retries", "boot s"),
-    ]
-    for name, r in results["scenarios"].items():
-        rows.append(
-            (
-                name[:48],
-                str(r["stations"]),
-                str(r["booted"]),
-                f"{r['answered_per_s']:,.0f}",
-                str(r["p99_ms"]),
-                str(sum(r["errors"].values())),
-                str(sum(r.get("retries", {}).values())),
-                str(r.get("all_booted_after_s", "")),
-            )
-        )
-    for step in results["saturation"]["steps"]:
-        rows.append(
-            (
-                f"c. saturation, {step['stations']} closed-loop",
-                str(step["stations"]),
-                "",
-                f"{step['answered_per_s']:,.0f}",
-                str(step["p99_ms"]),
-                str(sum(step["errors"].values())),
-                "",
-                "",
-            )
-        )
-    widths = [max(len(row[i]) for row in rows) for i in range(len(rows[0]))]
-    for row in rows:
-        print("  ".join(cell.ljust(width) for cell, width in zip(row, widths, strict=True)))
-    print()
-    print(f"durable event queues: {results.get('queue_type', 'quorum')}")
-    print()
-    print("CPU (% of one core) and RSS (MiB) per scenario:")
-    for name, r in results["scenarios"].items():
-        usage = ", ".join(
-            f"{group} {u['cpu_percent']:.0f}% {u['rss_mib']:.0f} MiB"
-            for group, u in r["usage"].items()
-        )
-        print(f"  {name[:40]}: {usage}")
-    if results.get("db_access"):
-        print()
-        print("CPU per statement by database access path (a bound value echoed back):")
-        for path, cost in results["db_access"].items():
-            print(
-                f"  {path:<52}{cost['cpu_us']:>7.0f} µs  {cost['x_baseline']:>5.1f}x of the driver"
-            )
-    storm = next((r for n, r in results["scenarios"].items() if n.startswith("a.")), None)
-    if storm and storm["booted"]:
-        gateway = storm["usage"]["gateway"]["rss_mib"]
-        print(
-            f"gateway RSS with {storm['booted']} stations connected: {gateway:.0f} MiB "
-            f"= {gateway * 1024 / storm['booted']:.0f} KiB per station (incl. baseline)"
-        )
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -546,8 +375,7 @@ def main(argv: list[str] | None = None) -> int:
     STATE.mkdir(exist_ok=True)
     results = asyncio.run(bench(args))
     args.json.write_text(json.dumps(results, indent=2), encoding="utf-8")
-    print_table(results)
-    print(f"\nall figures: {args.json}")
+    print_table(results, saved_to=args.json)
     return 0
 
 
