@@ -131,9 +131,9 @@ async def publish(
     aiormq's ``basic_publish``, as aio-pika calls it, holds the channel's lock until the
     connection's writer has taken the frames; the next publish on the channel gets the lock a
     pass of the event loop later, so a channel's publishes never share a socket write. With
-    ``wait=False`` they do. On a channel with
-    publisher confirms this still returns only once the broker has confirmed the message
-    (and raises as ``exchange.publish`` does when the broker returns or refuses it).
+    ``wait=False`` they do. On a channel with publisher confirms this still returns only once
+    the broker has confirmed the message (and raises as ``exchange.publish`` does when the
+    broker returns or refuses it).
 
     Not waiting for the write also means not stopping for a broker that has stopped reading
     (flow control): aiormq's writer drains only for frames whose publisher waits, so these

@@ -10,6 +10,7 @@ from collections.abc import AsyncIterator
 
 import aio_pika
 import pytest
+from aio_pika.abc import AbstractRobustConnection
 from aiormq.exceptions import AMQPConnectionError
 from yarl import URL
 
@@ -46,6 +47,20 @@ async def peer() -> AsyncIterator[tuple[_Received, CoalescingStreamWriter]]:
     writer.close()
     server.close()
     await server.wait_closed()
+
+
+@pytest.fixture
+async def connection(amqp_url: str) -> AsyncIterator[AbstractRobustConnection]:
+    connection = await connect(amqp_url, name="socket-writes-test")
+    yield connection
+    await connection.close()
+
+
+def _factory_of(connection: AbstractRobustConnection) -> CoalescingTransportFactory:
+    factory = connection.kwargs["transport_factory"]
+    assert isinstance(factory, CoalescingTransportFactory)
+    assert factory.writer is not None
+    return factory
 
 
 async def _next_pass() -> None:
@@ -96,80 +111,67 @@ async def test_a_closed_transport_drops_what_is_held_without_raising(
 
 @pytest.mark.integration
 async def test_a_burst_of_publishes_arrives_whole_in_order_and_in_few_writes(
-    amqp_url: str,
+    connection: AbstractRobustConnection,
 ) -> None:
-    connection = await connect(amqp_url, name="socket-writes-test")
-    try:
-        channel = await connection.channel(publisher_confirms=False)
-        queue = await channel.declare_queue(exclusive=True)
-        factory = connection.kwargs["transport_factory"]
-        assert isinstance(factory, CoalescingTransportFactory)
-        stream = factory.writer
-        assert stream is not None
-        before = stream.flushes
+    channel = await connection.channel(publisher_confirms=False)
+    queue = await channel.declare_queue(exclusive=True)
+    stream = _factory_of(connection).writer
+    assert stream is not None
+    before = stream.flushes
 
-        # Eight at a time: aiormq's write queue holds ten frames, and a publish that finds it
-        # full holds the channel's lock until the writer makes room, one publish a pass.
-        for burst in range(0, 480, 8):
-            await asyncio.gather(
-                *(
-                    publish(
-                        channel.default_exchange,
-                        aio_pika.Message(str(i).encode()),
-                        routing_key=queue.name,
-                    )
-                    for i in range(burst, burst + 8)
+    # Eight at a time: aiormq's write queue holds ten frames, and a publish that finds it
+    # full holds the channel's lock until the writer makes room, one publish a pass.
+    for burst in range(0, 480, 8):
+        await asyncio.gather(
+            *(
+                publish(
+                    channel.default_exchange,
+                    aio_pika.Message(str(i).encode()),
+                    routing_key=queue.name,
                 )
+                for i in range(burst, burst + 8)
             )
-        await asyncio.sleep(0.1)
-        # One write per publish, as aio-pika's own publish makes, would be 480.
-        assert stream.flushes - before <= 120
+        )
+    await asyncio.sleep(0.1)
+    # One write per publish, as aio-pika's own publish makes, would be 480.
+    assert stream.flushes - before <= 120
 
-        bodies: list[int] = []
-        async with asyncio.timeout(10), queue.iterator() as messages:
-            async for message in messages:
-                await message.ack()
-                bodies.append(int(message.body))
-                if len(bodies) == 480:
-                    break
-        assert bodies == list(range(480))
-    finally:
-        await connection.close()
+    bodies: list[int] = []
+    async with asyncio.timeout(10), queue.iterator() as messages:
+        async for message in messages:
+            await message.ack()
+            bodies.append(int(message.body))
+            if len(bodies) == 480:
+                break
+    assert bodies == list(range(480))
 
 
 @pytest.mark.integration
 async def test_a_dropped_connection_comes_back_with_a_new_coalescing_socket(
-    amqp_url: str,
+    connection: AbstractRobustConnection,
 ) -> None:
-    connection = await connect(amqp_url, name="socket-writes-reconnect-test")
-    try:
-        factory = connection.kwargs["transport_factory"]
-        assert isinstance(factory, CoalescingTransportFactory)
-        first = factory.writer
-        assert first is not None
-        channel = await connection.channel(publisher_confirms=True)
-        queue = await channel.declare_queue(
-            f"socket-writes-reconnect-{uuid.uuid4().hex[:8]}", auto_delete=True
-        )
+    factory = _factory_of(connection)
+    first = factory.writer
+    assert first is not None
+    channel = await connection.channel(publisher_confirms=True)
+    queue = await channel.declare_queue(
+        f"socket-writes-reconnect-{uuid.uuid4().hex[:8]}", auto_delete=True
+    )
 
-        reconnected = asyncio.Event()
-        connection.reconnect_callbacks.add(lambda *_: reconnected.set())
+    reconnected = asyncio.Event()
+    connection.reconnect_callbacks.add(lambda *_: reconnected.set())
 
-        first.transport.abort()
-        async with asyncio.timeout(15):
-            await reconnected.wait()
-            assert factory.writer is not first
-            await channel.ready()
-            await publish(
-                channel.default_exchange, aio_pika.Message(b"after"), routing_key=queue.name
-            )
-            async with queue.iterator() as messages:
-                async for message in messages:
-                    await message.ack()
-                    assert message.body == b"after"
-                    break
-    finally:
-        await connection.close()
+    first.transport.abort()
+    async with asyncio.timeout(15):
+        await reconnected.wait()
+        assert factory.writer is not first
+        await channel.ready()
+        await publish(channel.default_exchange, aio_pika.Message(b"after"), routing_key=queue.name)
+        async with queue.iterator() as messages:
+            async for message in messages:
+                await message.ack()
+                assert message.body == b"after"
+                break
 
 
 async def test_an_amqps_url_without_a_tls_context_is_refused() -> None:
@@ -179,16 +181,12 @@ async def test_an_amqps_url_without_a_tls_context_is_refused() -> None:
 
 @pytest.mark.integration
 async def test_publishing_to_an_internal_exchange_is_refused_before_the_broker_sees_it(
-    amqp_url: str,
+    connection: AbstractRobustConnection,
 ) -> None:
-    connection = await connect(amqp_url, name="socket-writes-internal-test")
-    try:
-        channel = await connection.channel(publisher_confirms=False)
-        exchange = await channel.declare_exchange(
-            f"socket-writes-internal-{uuid.uuid4().hex[:8]}", internal=True, auto_delete=True
-        )
-        with pytest.raises(ValueError, match="internal exchange"):
-            await publish(exchange, aio_pika.Message(b"x"), routing_key="any")
-        assert not channel.is_closed
-    finally:
-        await connection.close()
+    channel = await connection.channel(publisher_confirms=False)
+    exchange = await channel.declare_exchange(
+        f"socket-writes-internal-{uuid.uuid4().hex[:8]}", internal=True, auto_delete=True
+    )
+    with pytest.raises(ValueError, match="internal exchange"):
+        await publish(exchange, aio_pika.Message(b"x"), routing_key="any")
+    assert not channel.is_closed
