@@ -19,9 +19,11 @@ from typing import Any, cast
 import asyncpg
 from sqlalchemy.dialects.postgresql.asyncpg import dialect as asyncpg_dialect
 from sqlalchemy.exc import InvalidRequestError
-from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine
+from sqlalchemy.ext.asyncio import AsyncEngine
+from sqlalchemy.pool import PoolProxiedConnection
 from sqlalchemy.sql.compiler import SQLCompiler
 from sqlalchemy.sql.expression import ClauseElement
+from sqlalchemy.util.concurrency import greenlet_spawn
 
 # The engines (opencpms_db.engine) use this dialect's defaults, the JSON serializer included.
 _DIALECT = asyncpg_dialect()  # type: ignore[no-untyped-call]
@@ -146,43 +148,77 @@ def driver_reads(engine: AsyncEngine) -> DriverReads:
 
     @contextlib.asynccontextmanager
     async def read() -> AsyncIterator[asyncpg.Connection]:
-        pooled, connection = await checkout(engine)
+        pooled = await checkout(engine)
         try:
-            yield connection
+            yield pooled.connection
         finally:
-            # SQLAlchemy never ran a statement on it, so it would not notice the loss.
-            if connection.is_closed():
-                await pooled.invalidate()
-            await pooled.close()
+            await pooled.give_back()
 
     return read
 
 
-async def checkout(engine: AsyncEngine) -> tuple[AsyncConnection, asyncpg.Connection]:
+class PooledConnection:
+    """A driver connection checked out of an engine's pool, outside SQLAlchemy's ``Connection``.
+
+    Through ``AsyncEngine.connect()`` a checkout and its return took three greenlet switches and
+    about 100 µs of CPU, as much as a statement; here the checkout takes one switch (it may
+    connect or recycle, which needs the event loop) and the return none: a connection given
+    back clean, outside a transaction, is only put back in the queue, which does no I/O.
+    """
+
+    def __init__(self, fairy: PoolProxiedConnection, connection: asyncpg.Connection) -> None:
+        self._fairy = fairy
+        self.connection = connection
+
+    @property
+    def closed(self) -> bool:
+        return not self._fairy.is_valid
+
+    async def give_back(self) -> None:
+        """Returns the connection to the pool, or discards it when it is closed or was left
+        inside a transaction: SQLAlchemy never ran a statement on it, so it would not notice."""
+        if self.closed:
+            return
+        if self.connection.is_closed() or self.connection.is_in_transaction():
+            await self.discard()
+        else:
+            self._fairy.close()  # back into the pool's queue: no I/O, no greenlet needed
+
+    async def discard(self) -> None:
+        """Closes the connection instead of returning it (its state is unknown or broken)."""
+        if self.closed:
+            return
+        fairy = self._fairy
+        await greenlet_spawn(fairy.invalidate)
+        await greenlet_spawn(fairy.close)
+
+
+async def checkout(engine: AsyncEngine) -> PooledConnection:
     """A pooled connection and its driver connection, outside any transaction.
 
     SQLAlchemy discards a whole pool's stale connections when one of its statements finds the
     server gone; statements on the driver never tell it. asyncpg does notice an idle connection
     the server closed (a restart, a failover), so such connections are skipped here instead of
     failing one unit of work each."""
+    pool = engine.sync_engine.pool
     for _ in range(_pool_capacity(engine) + 1):
-        pooled = await engine.connect()
+        fairy = await greenlet_spawn(pool.connect)
         try:
-            connection: asyncpg.Connection = (await pooled.get_raw_connection()).driver_connection
+            adapted = fairy.dbapi_connection
+            assert adapted is not None
+            pooled = PooledConnection(fairy, adapted.driver_connection)
         except BaseException:
-            await pooled.close()
+            await greenlet_spawn(fairy.close)
             raise
-        if connection.is_closed():
-            await pooled.invalidate()
-            await pooled.close()
+        if pooled.connection.is_closed():
+            await pooled.discard()
             continue
-        if connection.is_in_transaction():
+        if pooled.connection.is_in_transaction():
             # Every path returns its connections outside a transaction; one that did not would
             # turn the next unit of work's BEGIN into a savepoint and its commit into a release.
-            await pooled.invalidate()
-            await pooled.close()
+            await pooled.discard()
             raise RuntimeError("a pooled connection came back inside a transaction")
-        return pooled, connection
+        return pooled
     raise ConnectionError("no live database connection after trying the whole pool")
 
 

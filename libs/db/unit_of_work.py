@@ -163,7 +163,8 @@ class DriverUnitOfWork(_OutboxWork):
         self._begin = "BEGIN" if durable else "BEGIN; SET LOCAL synchronous_commit TO OFF"
 
     async def __aenter__(self) -> Self:
-        self._pooled, self.connection = await checkout(self._engine)
+        self._pooled = await checkout(self._engine)
+        self.connection = self._pooled.connection
         self._commit_sent = False
         try:
             await self.connection.execute(self._begin)
@@ -195,14 +196,10 @@ class DriverUnitOfWork(_OutboxWork):
             raise
 
     async def _close(self) -> None:
-        if not self._pooled.closed:
-            await self._pooled.close()
+        await self._pooled.give_back()
 
     async def _discard(self) -> None:
-        if self._pooled.closed:
-            return
-        await self._pooled.invalidate()
-        await self._pooled.close()
+        await self._pooled.discard()
 
 
 @functools.cache

@@ -282,3 +282,34 @@ def test_a_builder_gets_the_parameter_names_once_per_set() -> None:
     assert first is again
     assert first.names == ("name", "extra", "kind")
     assert other.arguments({"name": "c"}) == ["c", "plain"]
+
+
+async def test_a_read_left_inside_a_transaction_is_discarded_not_pooled(
+    engine: AsyncEngine,
+) -> None:
+    reads = driver_reads(engine)
+    async with reads() as connection:
+        left_open = connection.get_server_pid()
+        await connection.execute("BEGIN")
+        await INSERT.fetchval(connection, name="x")
+    # Returned as it was, the pool's one connection would hand the next unit of work an open
+    # transaction (its BEGIN a savepoint, its commit a release) and the insert would survive.
+    async with DriverUnitOfWork(engine, None) as work:
+        assert work.connection.get_server_pid() != left_open
+        assert not await BY_NAME.fetch(work.connection, name="x")
+        await work.commit()
+    assert engine.pool.checkedout() == 0  # type: ignore[attr-defined]
+
+
+async def test_a_unit_of_work_returns_its_connection_to_the_pool_for_the_next(
+    engine: AsyncEngine,
+) -> None:
+    for name in ("f", "g"):
+        async with DriverUnitOfWork(engine, outbox) as work:
+            pid = work.connection.get_server_pid()
+            await INSERT.fetchval(work.connection, name=name)
+            await work.commit()
+    async with DriverUnitOfWork(engine, None) as work:
+        assert work.connection.get_server_pid() == pid
+    assert engine.pool.checkedout() == 0  # type: ignore[attr-defined]
+    assert await names(engine) == ["f", "g"]
