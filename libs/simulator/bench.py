@@ -24,8 +24,6 @@ from dataclasses import asdict
 from pathlib import Path
 from typing import Any
 
-from websockets.exceptions import InvalidStatus
-
 from opencpms_db.access_cost import measure_access_paths
 from opencpms_db.provision import with_database
 from opencpms_launcher.system import (
@@ -36,24 +34,20 @@ from opencpms_launcher.system import (
 )
 from opencpms_messaging.runtime import event_loop_factory, tune_garbage_collector
 from opencpms_messaging.testing import temporary_vhost
+from opencpms_simulator.bench_fleet import STATE, bench_fleet
 from opencpms_simulator.bench_report import merge, print_table, say
+from opencpms_simulator.bench_scenarios import (
+    BOOT_CONNECTS_PER_PROCESS,
+    fixed_scenarios,
+    saturation_step,
+)
 from opencpms_simulator.bench_settle import settle, vacuum_if_autovacuum_is_off
-from opencpms_simulator.connection import station_socket
-from opencpms_simulator.fleet import provision, read_credentials, write_credentials
 from opencpms_simulator.load import Credential, LoadPlan, run_load
 from opencpms_simulator.resources import ResourceMeter, Usage, pids_named, rss_kib
 
-STATE = Path(".run")
 P99_LIMIT_MS = 100.0
-# Handshakes in flight per simulator process in the boot storm. 100 and 500 booted the fleet
-# equally fast here (the machine is the limit either way); 500 only queued handshakes past the
-# gateway's RPC timeout, which the stations then had to retry.
-BOOT_CONNECTS_PER_PROCESS = 100
-STEADY_RAMP_PER_S = 50.0  # per gateway process
 # The simulator processes' own CPU and memory, beside the process groups under test.
 SIMULATOR = "simulator"
-# What every simulated station of the bench shares.
-FLEET_DEFAULTS: dict[str, Any] = {"id_tag": "BENCHTAG", "versions": ("1.6", "2.0.1")}
 
 
 async def bench(args: argparse.Namespace) -> dict[str, Any]:
@@ -93,7 +87,7 @@ async def _scenarios_on(
         f"ws://127.0.0.1:{config.gateway_port + n % args.gateway_nodes}/ocpp"
         for n in range(simulators)
     ]
-    fleet = await _fleet(args, config, urls[0])
+    fleet = await bench_fleet(args, config, urls[0])
     meter = ResourceMeter(_process_groups(system))
     database_url = with_database(config.database_admin_url, config.database_name)
     await vacuum_if_autovacuum_is_off(database_url)  # what earlier runs left behind
@@ -105,7 +99,7 @@ async def _scenarios_on(
         "db_access": await measure_access_paths(database_url),
         "scenarios": {},
     }
-    for name, plan in _scenarios(args, fleet, urls):
+    for name, plan in fixed_scenarios(args, fleet, urls):
         if name[0] in args.scenarios:
             results["scenarios"][name] = await _run(name, plan, meter)
             await settle(config.amqp_url, database_url, meter)
@@ -115,109 +109,6 @@ async def _scenarios_on(
         else {"steps": []}
     )
     return results
-
-
-async def _fleet(
-    args: argparse.Namespace, config: SystemConfig, gateway_url: str
-) -> list[Credential]:
-    path = STATE / f"bench-fleet-{args.database}.json"
-    known = read_credentials(path) if path.exists() else []
-    if known and not await _accepted(gateway_url, known[0]):
-        # Another checkout, or a database made anew, set other passwords for these stations.
-        say(f"the gateway refuses the credentials in {path}: setting every password again")
-        known = []
-    say(f"provisioning {args.stations} stations ({len(known)} known from {path})")
-    # The bench database outlives a run, so stations provisioned once are reused; their
-    # passwords are set again only when the file and the database disagree.
-    fleet = await provision(
-        f"http://127.0.0.1:{config.admin_port}",
-        config.admin_api_key,
-        prefix="BENCH",
-        count=args.stations,
-        id_tag=FLEET_DEFAULTS["id_tag"],
-        known=known,
-        concurrency=32,
-        progress=say,
-    )
-    write_credentials(path, sorted({*known, *fleet}, key=lambda c: c.station_id))
-    return fleet
-
-
-async def _accepted(gateway_url: str, credential: Credential) -> bool:
-    """False only when the gateway refuses the password (401): any other answer says nothing
-    of it, and setting 10,000 passwords again for nothing costs minutes."""
-    try:
-        async with station_socket(gateway_url, credential.station_id, credential.password, "1.6"):
-            return True
-    except InvalidStatus as exc:
-        if exc.response.status_code == 401:
-            return False
-        say(f"checking the saved credentials: HTTP {exc.response.status_code}; keeping them")
-        return True
-    except (OSError, TimeoutError) as exc:
-        say(f"checking the saved credentials: {exc!r}; keeping them")
-        return True
-
-
-def _spread(fleet: list[Credential], urls: list[str]) -> list[tuple[str, list[Credential]]]:
-    """Stations shared among the simulator processes (each connects to its gateway process),
-    as a load balancer would share them among gateways."""
-    return [(url, fleet[n :: len(urls)]) for n, url in enumerate(urls)]
-
-
-def _scenarios(
-    args: argparse.Namespace, fleet: list[Credential], urls: list[str]
-) -> list[tuple[str, list[LoadPlan]]]:
-    return [
-        (
-            "d. gateway ceiling (Heartbeat, closed loop)",
-            [
-                LoadPlan(
-                    url=url,
-                    stations=part,
-                    duration_s=args.seconds / 2,
-                    mix="heartbeat",
-                    closed_loop=True,
-                    **FLEET_DEFAULTS,
-                )
-                for url, part in _spread(fleet[: args.closed_loop_stations], urls)
-            ],
-        ),
-        (
-            "a. boot storm",
-            [
-                LoadPlan(
-                    url=url,
-                    stations=part,
-                    duration_s=120,
-                    mix="boot",
-                    stop_when_booted=True,
-                    connect_concurrency=args.boot_connects,
-                    **FLEET_DEFAULTS,
-                )
-                for url, part in _spread(fleet, urls)
-            ],
-        ),
-        (
-            "b. steady state (full mix, meter values every 5 s)",
-            [
-                LoadPlan(
-                    url=url,
-                    stations=part,
-                    # The fleet joins at a rate the boot storm showed the system takes, then
-                    # runs for the steady-state length.
-                    duration_s=len(part) / STEADY_RAMP_PER_S + args.seconds,
-                    mix="full",
-                    meter_s=5.0,
-                    idle_s=5.0,
-                    ramp_per_s=STEADY_RAMP_PER_S,
-                    connect_concurrency=500,
-                    **FLEET_DEFAULTS,
-                )
-                for url, part in _spread(fleet, urls)
-            ],
-        ),
-    ]
 
 
 def _load_in_this_process(plan: LoadPlan) -> dict[str, Any]:
@@ -272,19 +163,9 @@ async def _saturation(
     database_url: str,
 ) -> dict[str, Any]:
     steps: list[dict[str, Any]] = []
-    stations = 10
+    stations = args.closed_loop_from
     while stations <= min(len(fleet), args.closed_loop_stations):
-        plans = [
-            LoadPlan(
-                url=url,
-                stations=part,
-                duration_s=args.seconds / 3,
-                mix="full",
-                closed_loop=True,
-                **FLEET_DEFAULTS,
-            )
-            for url, part in _spread(fleet[:stations], urls)
-        ]
+        plans = saturation_step(args, fleet, urls, stations)
         result = await _run(f"c. saturation, {stations} closed-loop stations", plans, meter)
         await settle(amqp_url, database_url, meter)
         steps.append(
@@ -330,7 +211,18 @@ def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(prog="python -m opencpms_simulator.bench")
     parser.add_argument("--stations", type=int, default=10_000)
     parser.add_argument("--seconds", type=float, default=60.0, help="steady state length")
-    parser.add_argument("--closed-loop-stations", type=int, default=640)
+    parser.add_argument(
+        "--closed-loop-stations",
+        type=int,
+        default=640,
+        help="the most stations of the saturation steps and of the gateway ceiling (default: 640)",
+    )
+    parser.add_argument(
+        "--closed-loop-from",
+        type=int,
+        default=10,
+        help="stations of the first saturation step, doubled at each step (default: 10)",
+    )
     parser.add_argument("--gateway-nodes", type=int, default=2)
     parser.add_argument(
         "--simulators",
@@ -370,6 +262,8 @@ def main(argv: list[str] | None = None) -> int:
     args = parser.parse_args(argv)
     if args.gateway_nodes < 1 or args.simulators < 0:
         parser.error("--gateway-nodes must be at least 1 and --simulators at least 0")
+    if args.closed_loop_from < 1:
+        parser.error("--closed-loop-from must be at least 1")
     if args.processes is None:
         args.processes = []
     STATE.mkdir(exist_ok=True)

@@ -1,0 +1,95 @@
+"""What ``make bench`` asks of the system: the plans of its scenarios, one per simulator
+process, and what every simulated station of the bench shares."""
+
+from __future__ import annotations
+
+import argparse
+from typing import Any
+
+from opencpms_simulator.load import Credential, LoadPlan
+
+# Handshakes in flight per simulator process in the boot storm. 100 and 500 booted the fleet
+# equally fast here (the machine is the limit either way); 500 only queued handshakes past the
+# gateway's RPC timeout, which the stations then had to retry.
+BOOT_CONNECTS_PER_PROCESS = 100
+STEADY_RAMP_PER_S = 50.0  # per gateway process
+FLEET_DEFAULTS: dict[str, Any] = {"id_tag": "BENCHTAG", "versions": ("1.6", "2.0.1")}
+
+
+def spread(fleet: list[Credential], urls: list[str]) -> list[tuple[str, list[Credential]]]:
+    """Stations shared among the simulator processes (each connects to its gateway process),
+    as a load balancer would share them among gateways."""
+    return [(url, fleet[n :: len(urls)]) for n, url in enumerate(urls)]
+
+
+def fixed_scenarios(
+    args: argparse.Namespace, fleet: list[Credential], urls: list[str]
+) -> list[tuple[str, list[LoadPlan]]]:
+    """Scenarios d, a and b, each as one plan per simulator process."""
+    return [
+        (
+            "d. gateway ceiling (Heartbeat, closed loop)",
+            [
+                LoadPlan(
+                    url=url,
+                    stations=part,
+                    duration_s=args.seconds / 2,
+                    mix="heartbeat",
+                    closed_loop=True,
+                    **FLEET_DEFAULTS,
+                )
+                for url, part in spread(fleet[: args.closed_loop_stations], urls)
+            ],
+        ),
+        (
+            "a. boot storm",
+            [
+                LoadPlan(
+                    url=url,
+                    stations=part,
+                    duration_s=120,
+                    mix="boot",
+                    stop_when_booted=True,
+                    connect_concurrency=args.boot_connects,
+                    **FLEET_DEFAULTS,
+                )
+                for url, part in spread(fleet, urls)
+            ],
+        ),
+        (
+            "b. steady state (full mix, meter values every 5 s)",
+            [
+                LoadPlan(
+                    url=url,
+                    stations=part,
+                    # The fleet joins at a rate the boot storm showed the system takes, then
+                    # runs for the steady-state length.
+                    duration_s=len(part) / STEADY_RAMP_PER_S + args.seconds,
+                    mix="full",
+                    meter_s=5.0,
+                    idle_s=5.0,
+                    ramp_per_s=STEADY_RAMP_PER_S,
+                    connect_concurrency=500,
+                    **FLEET_DEFAULTS,
+                )
+                for url, part in spread(fleet, urls)
+            ],
+        ),
+    ]
+
+
+def saturation_step(
+    args: argparse.Namespace, fleet: list[Credential], urls: list[str], stations: int
+) -> list[LoadPlan]:
+    """One step of scenario c: ``stations`` closed-loop stations on the full mix."""
+    return [
+        LoadPlan(
+            url=url,
+            stations=part,
+            duration_s=args.seconds / 3,
+            mix="full",
+            closed_loop=True,
+            **FLEET_DEFAULTS,
+        )
+        for url, part in spread(fleet[:stations], urls)
+    ]

@@ -1,0 +1,44 @@
+"""How the bench shares its fleet among the simulator processes, scenario by scenario."""
+
+from __future__ import annotations
+
+import argparse
+
+from opencpms_simulator.bench_scenarios import fixed_scenarios, saturation_step, spread
+from opencpms_simulator.load import Credential
+
+URLS = ["ws://127.0.0.1:9000/ocpp", "ws://127.0.0.1:9001/ocpp"]
+
+
+def _fleet(count: int) -> list[Credential]:
+    return [Credential(f"BENCH{n:05d}", "p" * 16) for n in range(count)]
+
+
+def _args(**given: object) -> argparse.Namespace:
+    defaults: dict[str, object] = {"seconds": 60.0, "closed_loop_stations": 4, "boot_connects": 7}
+    return argparse.Namespace(**(defaults | given))
+
+
+def test_stations_are_dealt_in_turn_so_every_gateway_gets_its_share() -> None:
+    shared = spread(_fleet(5), URLS)
+    assert [url for url, _ in shared] == URLS
+    assert [c.station_id for c in shared[0][1]] == ["BENCH00000", "BENCH00002", "BENCH00004"]
+    assert [c.station_id for c in shared[1][1]] == ["BENCH00001", "BENCH00003"]
+
+
+def test_a_saturation_step_runs_just_its_stations_closed_loop_for_a_third_of_the_seconds() -> None:
+    plans = saturation_step(_args(seconds=90.0), _fleet(100), URLS, 40)
+    assert sum(len(plan.stations) for plan in plans) == 40
+    assert {(plan.mix, plan.closed_loop, plan.duration_s) for plan in plans} == {
+        ("full", True, 30.0)
+    }
+
+
+def test_the_fixed_scenarios_come_in_the_order_they_run_with_their_sizes() -> None:
+    scenarios = dict(fixed_scenarios(_args(), _fleet(10), URLS))
+    assert [name[0] for name in scenarios] == ["d", "a", "b"]
+    ceiling = next(plans for name, plans in scenarios.items() if name.startswith("d."))
+    assert sum(len(plan.stations) for plan in ceiling) == 4  # --closed-loop-stations
+    storm = next(plans for name, plans in scenarios.items() if name.startswith("a."))
+    assert sum(len(plan.stations) for plan in storm) == 10
+    assert all(plan.stop_when_booted and plan.connect_concurrency == 7 for plan in storm)
