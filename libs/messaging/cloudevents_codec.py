@@ -8,12 +8,13 @@ from dataclasses import dataclass
 from datetime import UTC, datetime
 from typing import Any
 
-import aio_pika
+from aiormq import spec
 from cloudevents.core.bindings.rabbitmq import RabbitMQMessage, from_structured, to_structured
 from cloudevents.core.formats.json import JSONFormat
 from cloudevents.core.v1.event import CloudEvent
 
 from opencpms_contracts.base import Event, event_model
+from opencpms_messaging.socket_writes import Outgoing
 
 _FORMAT = JSONFormat()
 
@@ -38,7 +39,7 @@ def build_message(
     event_id: str | None = None,
     time: datetime | None = None,
     persistent: bool = True,
-) -> aio_pika.Message:
+) -> Outgoing:
     """An AMQP message carrying one structured CloudEvent."""
     event_id = event_id or str(uuid.uuid4())
     time = time or datetime.now(UTC)
@@ -52,15 +53,15 @@ def build_message(
     if subject is not None:
         attributes["subject"] = subject
     wire = to_structured(CloudEvent(attributes=attributes, data=data), _FORMAT)
-    return aio_pika.Message(
-        body=wire.body,
-        content_type=wire.content_type,
-        message_id=event_id,
-        type=event_type,
-        app_id=source,
-        timestamp=time,
-        delivery_mode=(
-            aio_pika.DeliveryMode.PERSISTENT if persistent else aio_pika.DeliveryMode.NOT_PERSISTENT
+    return Outgoing(
+        wire.body,
+        spec.Basic.Properties(
+            content_type=wire.content_type,
+            message_id=event_id,
+            message_type=event_type,
+            app_id=source,
+            timestamp=time,
+            delivery_mode=2 if persistent else 1,  # AMQP: 2 persistent, 1 not
         ),
     )
 
@@ -73,7 +74,7 @@ def encode_event(
     event_id: str | None = None,
     time: datetime | None = None,
     persistent: bool = True,
-) -> aio_pika.Message:
+) -> Outgoing:
     return build_message(
         event_type=event.cloudevent_type(),
         data=event.model_dump(mode="json"),

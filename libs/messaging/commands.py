@@ -21,7 +21,6 @@ import aio_pika
 from aio_pika.abc import (
     AbstractChannel,
     AbstractExchange,
-    AbstractIncomingMessage,
     AbstractQueue,
     AbstractRobustChannel,
     AbstractRobustQueue,
@@ -29,6 +28,7 @@ from aio_pika.abc import (
 
 from opencpms_contracts.commands import CommandAnswer, StationCommand
 from opencpms_contracts.stations import StationConnected
+from opencpms_messaging.received import Received, consume
 from opencpms_messaging.rpc import RpcClient, error_body, publish_reply
 from opencpms_messaging.rpc_errors import RpcNoRouteError, StationOfflineError
 
@@ -107,7 +107,7 @@ class CommandQueue:
         self._queue = await self._channel.declare_queue(
             self.queue_name, exclusive=True, auto_delete=True
         )
-        await self._queue.consume(self._on_command)
+        await consume(self._queue, self._on_command)
         if isinstance(self._channel, AbstractRobustChannel):
             self._channel.reopen_callbacks.add(self._on_reopen)
 
@@ -159,7 +159,7 @@ class CommandQueue:
             except Exception:
                 log.exception("could not bind %s again; commands to it fail", station_id)
 
-    async def _on_command(self, message: AbstractIncomingMessage) -> None:
+    async def _on_command(self, message: Received) -> None:
         if message.type == NOTICE_MESSAGE_TYPE:
             await self._notice(message)
             return
@@ -178,7 +178,7 @@ class CommandQueue:
         await publish_reply(self._channel, message, body, status)
         await message.ack()
 
-    async def _notice(self, message: AbstractIncomingMessage) -> None:
+    async def _notice(self, message: Received) -> None:
         try:
             if self._on_notice is not None:
                 await self._on_notice(StationConnected.model_validate_json(message.body))

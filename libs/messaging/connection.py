@@ -6,10 +6,13 @@ from typing import Any
 
 import aio_pika
 
+from opencpms_messaging.received import ReceivingChannel
 from opencpms_messaging.socket_writes import CoalescingTransportFactory
 
 
 class _RobustConnection(aio_pika.RobustConnection):
+    CHANNEL_CLASS = ReceivingChannel  # consumers get ``received.Received`` messages
+
     def __init__(self, *args: Any, **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)
         # aio-pika passes its URL's parameters to aiormq; an object can only be added here.

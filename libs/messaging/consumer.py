@@ -12,16 +12,12 @@ import logging
 from collections.abc import Awaitable, Callable
 from typing import Any, TypeVar
 
-from aio_pika.abc import (
-    AbstractChannel,
-    AbstractExchange,
-    AbstractIncomingMessage,
-    AbstractQueue,
-)
+from aio_pika.abc import AbstractChannel, AbstractExchange, AbstractQueue
 
 from opencpms_contracts.base import Event
 from opencpms_messaging.cloudevents_codec import EventEnvelope, decode_event
 from opencpms_messaging.deliveries import Deliveries
+from opencpms_messaging.received import Received, consume
 
 log = logging.getLogger(__name__)
 
@@ -87,7 +83,7 @@ class EventConsumer:
         self._queue = queue
         if bound:
             await self.bind()
-        self._deliveries.consuming(queue, await queue.consume(self._on_message))
+        self._deliveries.consuming(queue, await consume(queue, self._on_message))
 
     async def stop(self) -> None:
         """Takes no more events and returns once those taken are handled."""
@@ -119,11 +115,11 @@ class EventConsumer:
             arguments["x-delivery-limit"] = self._delivery_limit
         return await self._channel.declare_queue(self.queue_name, durable=True, arguments=arguments)
 
-    async def _on_message(self, message: AbstractIncomingMessage) -> None:
+    async def _on_message(self, message: Received) -> None:
         with self._deliveries.handling():
             await self._handle(message)
 
-    async def _handle(self, message: AbstractIncomingMessage) -> None:
+    async def _handle(self, message: Received) -> None:
         try:
             envelope, event = decode_event(message.body, message.content_type)
             handler = self._handlers.get(envelope.type)

@@ -16,18 +16,19 @@ import uuid
 from collections.abc import Awaitable, Callable, Iterable
 from typing import Any, TypeVar
 
-import aio_pika
 from aio_pika.abc import (
     AbstractChannel,
     AbstractExchange,
-    AbstractIncomingMessage,
     AbstractQueue,
 )
+from aiormq import spec
 from aiormq.exceptions import PublishError
+from pamqp.common import FieldTable
 from pydantic import ValidationError
 
 from opencpms_contracts.base import Contract, Operation
 from opencpms_messaging.deliveries import Deliveries
+from opencpms_messaging.received import Received, consume
 from opencpms_messaging.rpc_batch import (
     BATCH_HEADER,
     DEFAULT_MAX_BATCH,
@@ -49,7 +50,7 @@ from opencpms_messaging.rpc_errors import (
     RpcUnavailableError,
     error_from_body,
 )
-from opencpms_messaging.socket_writes import publish
+from opencpms_messaging.socket_writes import Outgoing, publish
 
 log = logging.getLogger(__name__)
 
@@ -59,6 +60,8 @@ Handler = Callable[[Any], Awaitable[Contract]]
 ModelT = TypeVar("ModelT", bound=Contract)
 
 STATUS_HEADER = "x-status"
+JSON = "application/json"
+NOT_PERSISTENT = 1  # AMQP delivery mode: requests and replies live as long as their caller
 
 
 class RpcClient:
@@ -78,7 +81,7 @@ class RpcClient:
         self._channel = channel
         self._exchange = exchange
         self._reply_queue_name = f"rpc.reply.{name}.{uuid.uuid4().hex[:12]}"
-        self._pending: dict[str, asyncio.Future[AbstractIncomingMessage]] = {}
+        self._pending: dict[str, asyncio.Future[Received]] = {}
         self._queue: AbstractQueue | None = None
         # Calls of one operation share messages once ``max_in_flight`` are out (rpc_batch).
         self._max_batch = max_batch
@@ -90,7 +93,7 @@ class RpcClient:
         self._queue = await self._channel.declare_queue(
             self._reply_queue_name, exclusive=True, auto_delete=True
         )
-        await self._queue.consume(self._on_reply, no_ack=True)
+        await consume(self._queue, self._on_reply, no_ack=True)
 
     async def call(
         self, op: Operation[RequestT, ReplyT], request: RequestT, *, timeout: float
@@ -183,22 +186,24 @@ class RpcClient:
         message_type: str,
         timeout: float,
         unroutable: str,
-        headers: dict[str, int] | None = None,
-    ) -> AbstractIncomingMessage:
+        headers: FieldTable | None = None,
+    ) -> Received:
         correlation_id = uuid.uuid4().hex
-        future: asyncio.Future[AbstractIncomingMessage] = asyncio.get_running_loop().create_future()
+        future: asyncio.Future[Received] = asyncio.get_running_loop().create_future()
         self._pending[correlation_id] = future
         try:
-            message = aio_pika.Message(
-                body=body,
-                content_type="application/json",
-                correlation_id=correlation_id,
-                message_id=correlation_id,
-                reply_to=self._reply_queue_name,
-                type=message_type,
-                expiration=timeout,
-                delivery_mode=aio_pika.DeliveryMode.NOT_PERSISTENT,
-                headers=headers,  # type: ignore[arg-type]
+            message = Outgoing(
+                body,
+                spec.Basic.Properties(
+                    content_type=JSON,
+                    correlation_id=correlation_id,
+                    message_id=correlation_id,
+                    reply_to=self._reply_queue_name,
+                    message_type=message_type,
+                    expiration=str(int(timeout * 1000)),  # milliseconds, as text
+                    delivery_mode=NOT_PERSISTENT,
+                    headers=headers,
+                ),
             )
             # The confirm is not awaited before the reply: it runs alongside, and only its
             # failure (a returned request, a lost channel) ends the wait early.
@@ -216,13 +221,13 @@ class RpcClient:
         finally:
             self._pending.pop(correlation_id, None)
 
-    async def _on_reply(self, message: AbstractIncomingMessage) -> None:
+    async def _on_reply(self, message: Received) -> None:
         future = self._pending.get(message.correlation_id or "")
         if future is not None and not future.done():
             future.set_result(message)
 
 
-def _results_of(reply: AbstractIncomingMessage, expected: int) -> list[tuple[str, Any]]:
+def _results_of(reply: Received, expected: int) -> list[tuple[str, Any]]:
     """Each call's ``(status, body)`` from the reply to its message."""
     status = reply.headers.get(STATUS_HEADER)
     if reply.headers.get(BATCH_HEADER) is not None:
@@ -249,7 +254,7 @@ def _decoded(model: type[ModelT], body: Any) -> ModelT:
 
 
 def _on_published(
-    future: asyncio.Future[AbstractIncomingMessage],
+    future: asyncio.Future[Received],
     unroutable: str,
     published: asyncio.Future[object],
 ) -> None:
@@ -317,17 +322,17 @@ class RpcServer:
             await queue.unbind(self._exchange, routing_key=op.routing_key)
         for routing_key in self._handlers:
             await queue.bind(self._exchange, routing_key=routing_key)
-        self._deliveries.consuming(queue, await queue.consume(self._on_request))
+        self._deliveries.consuming(queue, await consume(queue, self._on_request))
 
     async def stop(self) -> None:
         """Takes no more requests and returns once those taken are answered."""
         await self._deliveries.stop()
 
-    async def _on_request(self, message: AbstractIncomingMessage) -> None:
+    async def _on_request(self, message: Received) -> None:
         with self._deliveries.handling():
             await self._answer(message)
 
-    async def _answer(self, message: AbstractIncomingMessage) -> None:
+    async def _answer(self, message: Received) -> None:
         entry = self._handlers.get(message.routing_key or "")
         headers: dict[str, int] | None = None
         if message.headers.get(BATCH_HEADER) is not None:
@@ -338,7 +343,7 @@ class RpcServer:
         await message.ack()
 
     async def _serve_batch(
-        self, entry: tuple[Operation[Any, Any], Handler] | None, message: AbstractIncomingMessage
+        self, entry: tuple[Operation[Any, Any], Handler] | None, message: Received
     ) -> tuple[str, bytes, dict[str, int] | None]:
         """Every request of a batch, at once (each is a different station's call, so none
         waits for another), answered together in the order they came."""
@@ -379,7 +384,7 @@ def rpc_queue_name(service: str, lane: str | None = None) -> str:
 
 async def publish_reply(
     channel: AbstractChannel,
-    request: AbstractIncomingMessage,
+    request: Received,
     body: bytes,
     status: str,
     *,
@@ -389,12 +394,14 @@ async def publish_reply(
     if request.reply_to:
         await publish(
             channel.default_exchange,
-            aio_pika.Message(
-                body=body,
-                content_type="application/json",
-                correlation_id=request.correlation_id,
-                headers={STATUS_HEADER: status, **(headers or {})},
-                delivery_mode=aio_pika.DeliveryMode.NOT_PERSISTENT,
+            Outgoing(
+                body,
+                spec.Basic.Properties(
+                    content_type=JSON,
+                    correlation_id=request.correlation_id,
+                    headers={STATUS_HEADER: status, **(headers or {})},
+                    delivery_mode=NOT_PERSISTENT,
+                ),
             ),
             routing_key=request.reply_to,
         )

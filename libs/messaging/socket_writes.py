@@ -13,11 +13,13 @@ from __future__ import annotations
 import asyncio
 import ssl
 from collections.abc import Iterable
+from dataclasses import dataclass
 from typing import Any, cast
 
 import aiormq
-from aio_pika import Exchange, Message
-from aio_pika.abc import AbstractExchange
+from aio_pika import Exchange
+from aio_pika.abc import AbstractExchange, AbstractMessage
+from aiormq import spec
 from aiormq.connection import TransportFactory
 from aiormq.exceptions import AMQPConnectionError, ChannelInvalidStateError
 from yarl import URL
@@ -122,11 +124,28 @@ class CoalescingTransportFactory(TransportFactory):
         return reader, self.writer
 
 
+@dataclass(frozen=True, slots=True)
+class Outgoing:
+    """A message to publish: its body and its AMQP properties as the wire carries them.
+
+    ``aio_pika.Message`` holds the same, but sets each attribute through a checking
+    ``__setattr__`` and builds the properties anew whenever they are read: about 45 µs of CPU
+    a message on this machine, for each RPC request, reply and event."""
+
+    body: bytes
+    properties: spec.Basic.Properties
+
+
 async def publish(
-    exchange: AbstractExchange, message: Message, *, routing_key: str, mandatory: bool = False
+    exchange: AbstractExchange,
+    message: Outgoing | AbstractMessage,
+    *,
+    routing_key: str,
+    mandatory: bool = False,
+    wait: bool = False,
 ) -> None:
-    """``exchange.publish``, except that the channel is free again as soon as the message's
-    frames are queued for the socket.
+    """``exchange.publish``, except that (unless ``wait``) the channel is free again as soon as
+    the message's frames are queued for the socket.
 
     aiormq's ``basic_publish``, as aio-pika calls it, holds the channel's lock until the
     connection's writer has taken the frames; the next publish on the channel gets the lock a
@@ -138,13 +157,13 @@ async def publish(
     Not waiting for the write also means not stopping for a broker that has stopped reading
     (flow control): aiormq's writer drains only for frames whose publisher waits, so these
     gather in the connection's buffer. Publish this way only what callers already bound, a
-    call awaiting its reply, an event awaiting its confirm, a reply per delivery taken; a
-    producer that nothing holds back (the gateway's event log) keeps ``exchange.publish``,
-    whose wait makes aiormq's writer drain, and so stop while the transport is paused.
+    call awaiting its reply, an event awaiting its confirm, a reply per delivery taken. A
+    producer that nothing holds back (the gateway's event log) passes ``wait=True``: like
+    ``exchange.publish`` it then waits until aiormq's writer has drained, and so stops while
+    the transport is paused.
     """
-    if not isinstance(exchange, Exchange):  # another implementation publishes its own way
-        await exchange.publish(message, routing_key=routing_key, mandatory=mandatory)
-        return
+    if not isinstance(exchange, Exchange):
+        raise TypeError(f"{exchange!r} is not an exchange of an aio-pika channel")
     if exchange.internal:  # the broker would close the channel
         raise ValueError(f"cannot publish to internal exchange {exchange.name!r}")
     if exchange.channel.is_closed:
@@ -157,5 +176,5 @@ async def publish(
         routing_key=routing_key,
         properties=message.properties,
         mandatory=mandatory,
-        wait=False,
+        wait=wait,
     )

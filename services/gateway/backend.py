@@ -16,6 +16,7 @@ from opencpms_contracts.stations import StationFrame, StationFrames
 from opencpms_messaging.cloudevents_codec import encode_event
 from opencpms_messaging.publisher import EventPublisher
 from opencpms_messaging.rpc import RpcClient
+from opencpms_messaging.socket_writes import publish
 
 log = logging.getLogger(__name__)
 
@@ -118,11 +119,11 @@ class EventLog:
                     event, source=self._source, subject=subject, time=time, persistent=False
                 )
                 # Waits until the connection's writer has taken the frames (and drained, so it
-                # stops while the transport is paused), unlike ``socket_writes.publish``:
-                # nothing else holds back a log that thousands of stations feed, and a broker
-                # in flow control must slow it down rather than let its frames pile up in
-                # front of the RPC calls.
-                await self._exchange.publish(message, routing_key=event.routing_key())
+                # stops while the transport is paused), unlike the RPC calls and confirmed
+                # events: nothing else holds back a log that thousands of stations feed, and a
+                # broker in flow control must slow it down rather than let its frames pile up
+                # in front of the RPC calls.
+                await publish(self._exchange, message, routing_key=event.routing_key(), wait=True)
             except Exception:  # a broker outage must not end the log task
                 self.dropped += len(event.frames) if isinstance(event, StationFrames) else 1
                 log.exception("could not publish %s", event.routing_key())

@@ -9,10 +9,10 @@ from collections.abc import AsyncIterator
 
 import aio_pika
 import pytest
-from aio_pika.abc import AbstractIncomingMessage
 
 from opencpms_contracts.base import Contract, Operation
 from opencpms_messaging.broker import Broker
+from opencpms_messaging.received import Received
 from opencpms_messaging.rpc import RpcClient, RpcServer, publish_reply
 from opencpms_messaging.rpc_batch import BATCH_HEADER
 from opencpms_messaging.rpc_errors import NotFoundError, RpcNoRouteError
@@ -31,7 +31,7 @@ class _CountingServer(RpcServer):
         self.__dict__.update(server.__dict__)
         self.sizes: list[int] = []
 
-    async def _on_request(self, message: AbstractIncomingMessage) -> None:
+    async def _on_request(self, message: Received) -> None:
         self.sizes.append(int(message.headers.get(BATCH_HEADER) or 1))  # type: ignore[call-overload]
         await super()._on_request(message)
 
@@ -178,7 +178,7 @@ async def test_a_malformed_batch_is_answered_with_an_error(
     assert b"malformed batch" in reply.body
 
 
-async def _first(queue: aio_pika.abc.AbstractQueue) -> AbstractIncomingMessage:
+async def _first(queue: aio_pika.abc.AbstractQueue) -> Received:
     async with asyncio.timeout(5):
         async with queue.iterator(no_ack=True) as messages:
             async for message in messages:
@@ -199,7 +199,7 @@ async def test_a_batch_size_of_one_sends_every_call_at_once_alone(
 class _ServerOfAnEarlierVersion(_CountingServer):
     """Takes every message as one request, as servers did before batches."""
 
-    async def _on_request(self, message: AbstractIncomingMessage) -> None:
+    async def _on_request(self, message: Received) -> None:
         entry = self._handlers.get(message.routing_key or "")
         status, body = await self._serve(entry, message.routing_key, message.body)
         await publish_reply(self._channel, message, body, status)

@@ -6,10 +6,10 @@ from __future__ import annotations
 from collections.abc import AsyncIterator
 
 import pytest
-from aio_pika.abc import AbstractIncomingMessage
 
 from opencpms_contracts.base import Empty, Operation
 from opencpms_messaging.broker import Broker
+from opencpms_messaging.received import Received
 from opencpms_messaging.rpc import RpcServer
 
 pytestmark = pytest.mark.integration
@@ -23,7 +23,7 @@ class _RecordingServer(RpcServer):
         self.__dict__.update(server.__dict__)
         self.seen: list[str] = []
 
-    async def _on_request(self, message: AbstractIncomingMessage) -> None:
+    async def _on_request(self, message: Received) -> None:
         self.seen.append(message.routing_key or "")
         await super()._on_request(message)
 
