@@ -205,14 +205,12 @@ class RpcClient:
                     headers=headers,
                 ),
             )
-            # The confirm is not awaited before the reply: it runs alongside, and only its
-            # failure (a returned request, a lost channel) ends the wait early.
-            published = asyncio.ensure_future(
-                publish(exchange, message, routing_key=routing_key, mandatory=True)
-            )
-            published.add_done_callback(functools.partial(_on_published, future, unroutable))
             try:
                 async with asyncio.timeout(timeout):
+                    # The broker confirms a request as soon as a queue holds it, long before
+                    # the service's reply can come: awaiting the confirm first costs no time,
+                    # and no task of its own. A reply that did come first waits in ``future``.
+                    await _published(exchange, message, routing_key, unroutable)
                     return await future
             except TimeoutError:
                 raise RpcTimeoutError(
@@ -253,20 +251,18 @@ def _decoded(model: type[ModelT], body: Any) -> ModelT:
     return model.model_validate(body)
 
 
-def _on_published(
-    future: asyncio.Future[Received],
-    unroutable: str,
-    published: asyncio.Future[object],
+async def _published(
+    exchange: AbstractExchange, message: Outgoing, routing_key: str, unroutable: str
 ) -> None:
-    if published.cancelled():
-        return
-    exc = published.exception()
-    if exc is None or future.done():
-        return
-    if isinstance(exc, PublishError):
-        future.set_exception(RpcNoRouteError(unroutable))
-    else:
-        future.set_exception(RpcUnavailableError(f"broker unavailable: {exc}"))
+    """Publishes a request and waits for the broker's confirm; raises ``RpcNoRouteError``
+    when the broker returned it (no queue takes the operation) and ``RpcUnavailableError``
+    when the broker or the channel failed."""
+    try:
+        await publish(exchange, message, routing_key=routing_key, mandatory=True)
+    except PublishError:
+        raise RpcNoRouteError(unroutable) from None
+    except Exception as exc:  # a lost channel or connection, a refused publish
+        raise RpcUnavailableError(f"broker unavailable: {exc}") from exc
 
 
 class RpcServer:
