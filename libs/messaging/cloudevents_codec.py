@@ -8,12 +8,12 @@ from dataclasses import dataclass
 from datetime import UTC, datetime
 from typing import Any
 
-from aiormq import spec
 from cloudevents.core.bindings.rabbitmq import RabbitMQMessage, from_structured, to_structured
 from cloudevents.core.formats.json import JSONFormat
 from cloudevents.core.v1.event import CloudEvent
 
 from opencpms_contracts.base import Event, event_model
+from opencpms_messaging.amqp_properties import Properties
 from opencpms_messaging.socket_writes import Outgoing
 
 _FORMAT = JSONFormat()
@@ -55,7 +55,7 @@ def build_message(
     wire = to_structured(CloudEvent(attributes=attributes, data=data), _FORMAT)
     return Outgoing(
         wire.body,
-        spec.Basic.Properties(
+        Properties(
             content_type=wire.content_type,
             message_id=event_id,
             message_type=event_type,

@@ -21,12 +21,12 @@ from aio_pika.abc import (
     AbstractExchange,
     AbstractQueue,
 )
-from aiormq import spec
 from aiormq.exceptions import PublishError
 from pamqp.common import FieldTable
 from pydantic import ValidationError
 
 from opencpms_contracts.base import Contract, Operation
+from opencpms_messaging.amqp_properties import Properties
 from opencpms_messaging.deliveries import Deliveries
 from opencpms_messaging.received import Received, consume
 from opencpms_messaging.rpc_batch import (
@@ -194,7 +194,7 @@ class RpcClient:
         try:
             message = Outgoing(
                 body,
-                spec.Basic.Properties(
+                Properties(
                     content_type=JSON,
                     correlation_id=correlation_id,
                     message_id=correlation_id,
@@ -392,7 +392,7 @@ async def publish_reply(
             channel.default_exchange,
             Outgoing(
                 body,
-                spec.Basic.Properties(
+                Properties(
                     content_type=JSON,
                     correlation_id=request.correlation_id,
                     headers={STATUS_HEADER: status, **(headers or {})},
