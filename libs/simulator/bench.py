@@ -36,6 +36,7 @@ from opencpms_messaging.runtime import event_loop_factory, tune_garbage_collecto
 from opencpms_messaging.testing import temporary_vhost
 from opencpms_simulator.bench_fleet import STATE, bench_fleet
 from opencpms_simulator.bench_report import merge, print_table, say
+from opencpms_simulator.bench_rpc_cost import measure_rpc_round_trip
 from opencpms_simulator.bench_scenarios import (
     BOOT_CONNECTS_PER_PROCESS,
     fixed_scenarios,
@@ -99,6 +100,8 @@ async def _scenarios_on(
         "db_access": await measure_access_paths(database_url),
         "scenarios": {},
     }
+    say("measuring the CPU cost of one RPC round trip")
+    results["rpc_round_trip"] = await measure_rpc_round_trip(config.amqp_url)
     for name, plan in fixed_scenarios(args, fleet, urls):
         if name[0] in args.scenarios:
             results["scenarios"][name] = await _run(name, plan, meter)

@@ -132,6 +132,13 @@ def print_table(results: dict[str, Any], *, saved_to: Path) -> None:
             print(
                 f"  {path:<52}{cost['cpu_us']:>7.0f} µs  {cost['x_baseline']:>5.1f}x of the driver"
             )
+    cost = results.get("rpc_round_trip")
+    if cost:
+        print(
+            f"CPU per RPC round trip (an answer from memory, {cost['callers']} calls in flight): "
+            f"{cost['processes_cpu_us']:.0f} µs in the calling and serving process, "
+            f"{cost['rabbitmq_cpu_us']:.0f} µs in RabbitMQ; {cost['calls_per_s']:,} calls/s"
+        )
     storm = next((r for n, r in results["scenarios"].items() if n.startswith("a.")), None)
     if storm and storm["booted"]:
         gateway = storm["usage"]["gateway"]["rss_mib"]

@@ -81,9 +81,24 @@ def test_cpu_per_message_is_each_group_s_share_and_their_sum() -> None:
 def test_the_table_shows_the_saturation_steps_usage_and_cpu_per_message(
     capsys: pytest.CaptureFixture[str], tmp_path: Path
 ) -> None:
-    results = {"scenarios": {}, "saturation": {"steps": [_step(500.0)]}, "queue_type": "classic"}
+    results = {
+        "scenarios": {},
+        "saturation": {"steps": [_step(500.0)]},
+        "queue_type": "classic",
+        "rpc_round_trip": {
+            "callers": 8,
+            "calls": 4000,
+            "calls_per_s": 2512,
+            "processes_cpu_us": 361.4,
+            "rabbitmq_cpu_us": 77.9,
+        },
+    }
     print_table(results, saved_to=tmp_path / "bench.json")
     out = capsys.readouterr().out
+    assert (
+        "CPU per RPC round trip (an answer from memory, 8 calls in flight): 361 µs in the "
+        "calling and serving process, 78 µs in RabbitMQ; 2,512 calls/s"
+    ) in out
     assert "c. saturation, 20 closed-loop: gateway 50% 190 MiB, postgresql 25% 900 MiB" in out
     assert "20 closed-loop stations: 1.50 in all (gateway 1.00, postgresql 0.50)" in out
     assert f"all figures: {tmp_path / 'bench.json'}" in out
