@@ -163,7 +163,9 @@ class PooledConnection:
     Through ``AsyncEngine.connect()`` a checkout and its return took three greenlet switches and
     about 100 µs of CPU, as much as a statement; here the checkout takes one switch (it may
     connect or recycle, which needs the event loop) and the return none: a connection given
-    back clean, outside a transaction, is only put back in the queue, which does no I/O.
+    back clean, outside a transaction, is only put back in the queue, which does no I/O. That
+    holds for pools without overflow (``opencpms_db.engine.create_engine``); a pool with overflow
+    closes a connection returned to a full queue, which needs the event loop.
     """
 
     def __init__(self, fairy: PoolProxiedConnection, connection: asyncpg.Connection) -> None:
@@ -186,11 +188,10 @@ class PooledConnection:
 
     async def discard(self) -> None:
         """Closes the connection instead of returning it (its state is unknown or broken)."""
-        if self.closed:
-            return
-        fairy = self._fairy
-        await greenlet_spawn(fairy.invalidate)
-        await greenlet_spawn(fairy.close)
+        if not self.closed:
+            # Closes the driver connection (I/O, hence the greenlet) and checks the pool's
+            # record back in, to be connected anew by the next checkout.
+            await greenlet_spawn(self._fairy.invalidate)
 
 
 async def checkout(engine: AsyncEngine) -> PooledConnection:

@@ -23,6 +23,8 @@ _TIMESTAMP = struct.Struct(">Q")
 
 
 def _short_string(value: str) -> bytes:
+    if not isinstance(value, str):
+        raise TypeError(f"str required, received {type(value)}")  # as pamqp
     data = value.encode()
     if len(data) > 255:
         raise TypeError(f"an AMQP short string holds 255 bytes, not {len(data)}")  # as pamqp

@@ -11,7 +11,14 @@ from aiormq's message when they ask, and the callback runs in the task aiormq st
 
 Queues of channels opened on :func:`opencpms_messaging.connection.connect` are
 :class:`ReceivingQueue`: their consumers keep aio-pika's robustness (restored after a broker
-restart) and get :class:`Received` messages. Subscribe with :func:`consume`.
+restart) and get :class:`Received` messages. Subscribe with :func:`consume`; ``queue.iterator()``
+on such a queue yields them too.
+
+One way back to aio-pika's messages remains: a consumer the broker cancelled (its queue
+deleted, a cluster node lost) is subscribed again by aio-pika's channel recovery through its
+own ``Queue.consume``, and its callback then gets ``IncomingMessage``s. They have every
+attribute and method a ``Received`` has, so the consumers here go on working, at aio-pika's
+cost per message, until the next reconnect.
 """
 
 from __future__ import annotations
@@ -33,7 +40,12 @@ class MessageSettledError(Exception):
 
 class Received:
     """A delivered message: what consumers read of it, and its one settlement (``ack``,
-    ``nack`` or ``reject``) on the channel it came on."""
+    ``nack`` or ``reject``) on the channel it came on.
+
+    It counts as settled once a settlement is tried, before the frame is sent: a second one,
+    concurrent or after a failed send, raises here rather than reach the broker, which would
+    close the channel for an unknown delivery tag (a failed send means a closed channel,
+    whose deliveries the broker gives to another consumer anyway)."""
 
     __slots__ = ("_message", "_settled")
 

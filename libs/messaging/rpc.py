@@ -205,12 +205,16 @@ class RpcClient:
                     headers=headers,
                 ),
             )
+            # The confirm is not awaited before the reply: it runs alongside, and only its
+            # failure (a returned request, a lost channel) ends the wait early. Awaited in
+            # the caller's stead, a timeout or a cancellation would cancel aiormq's wait for
+            # a confirm or return already on its way, which aiormq does not expect.
+            published = asyncio.ensure_future(
+                publish(exchange, message, routing_key=routing_key, mandatory=True)
+            )
+            published.add_done_callback(functools.partial(_on_published, future, unroutable))
             try:
                 async with asyncio.timeout(timeout):
-                    # The broker confirms a request as soon as a queue holds it, long before
-                    # the service's reply can come: awaiting the confirm first costs no time,
-                    # and no task of its own. A reply that did come first waits in ``future``.
-                    await _published(exchange, message, routing_key, unroutable)
                     return await future
             except TimeoutError:
                 raise RpcTimeoutError(
@@ -251,18 +255,20 @@ def _decoded(model: type[ModelT], body: Any) -> ModelT:
     return model.model_validate(body)
 
 
-async def _published(
-    exchange: AbstractExchange, message: Outgoing, routing_key: str, unroutable: str
+def _on_published(
+    future: asyncio.Future[Received],
+    unroutable: str,
+    published: asyncio.Future[object],
 ) -> None:
-    """Publishes a request and waits for the broker's confirm; raises ``RpcNoRouteError``
-    when the broker returned it (no queue takes the operation) and ``RpcUnavailableError``
-    when the broker or the channel failed."""
-    try:
-        await publish(exchange, message, routing_key=routing_key, mandatory=True)
-    except PublishError:
-        raise RpcNoRouteError(unroutable) from None
-    except Exception as exc:  # a lost channel or connection, a refused publish
-        raise RpcUnavailableError(f"broker unavailable: {exc}") from exc
+    if published.cancelled():
+        return
+    exc = published.exception()
+    if exc is None or future.done():
+        return
+    if isinstance(exc, PublishError):
+        future.set_exception(RpcNoRouteError(unroutable))
+    else:
+        future.set_exception(RpcUnavailableError(f"broker unavailable: {exc}"))
 
 
 class RpcServer:

@@ -158,9 +158,10 @@ async def publish(
     (flow control): aiormq's writer drains only for frames whose publisher waits, so these
     gather in the connection's buffer. Publish this way only what callers already bound, a
     call awaiting its reply, an event awaiting its confirm, a reply per delivery taken. A
-    producer that nothing holds back (the gateway's event log) passes ``wait=True``: like
-    ``exchange.publish`` it then waits until aiormq's writer has drained, and so stops while
-    the transport is paused.
+    producer that nothing holds back (the gateway's event log) passes ``wait=True``: as in
+    ``exchange.publish``, the call then waits until aiormq's writer has drained, and so stops
+    while the transport is paused. Unlike ``exchange.publish``, ``mandatory`` is off unless
+    asked for.
     """
     if not isinstance(exchange, Exchange):
         raise TypeError(f"{exchange!r} is not an exchange of an aio-pika channel")

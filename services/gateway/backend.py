@@ -122,7 +122,8 @@ class EventLog:
                 # stops while the transport is paused), unlike the RPC calls and confirmed
                 # events: nothing else holds back a log that thousands of stations feed, and a
                 # broker in flow control must slow it down rather than let its frames pile up
-                # in front of the RPC calls.
+                # in front of the RPC calls. Not mandatory: an event no queue takes (nobody
+                # follows the log) is the broker's to drop.
                 await publish(self._exchange, message, routing_key=event.routing_key(), wait=True)
             except Exception:  # a broker outage must not end the log task
                 self.dropped += len(event.frames) if isinstance(event, StationFrames) else 1
