@@ -6,7 +6,7 @@ from __future__ import annotations
 import argparse
 from typing import Any
 
-from opencpms_simulator.load import Credential, LoadPlan
+from opencpms_simulator.load import Credential, LoadPlan, Mix
 
 # Handshakes in flight per simulator process in the boot storm. 100 and 500 booted the fleet
 # equally fast here (the machine is the limit either way); 500 only queued handshakes past the
@@ -29,17 +29,9 @@ def fixed_scenarios(
     return [
         (
             "d. gateway ceiling (Heartbeat, closed loop)",
-            [
-                LoadPlan(
-                    url=url,
-                    stations=part,
-                    duration_s=args.seconds / 2,
-                    mix="heartbeat",
-                    closed_loop=True,
-                    **FLEET_DEFAULTS,
-                )
-                for url, part in spread(fleet[: args.closed_loop_stations], urls)
-            ],
+            _closed_loop(
+                fleet[: args.closed_loop_stations], urls, "heartbeat", duration_s=args.seconds / 2
+            ),
         ),
         (
             "a. boot storm",
@@ -82,14 +74,20 @@ def saturation_step(
     args: argparse.Namespace, fleet: list[Credential], urls: list[str], stations: int
 ) -> list[LoadPlan]:
     """One step of scenario c: ``stations`` closed-loop stations on the full mix."""
+    return _closed_loop(fleet[:stations], urls, "full", duration_s=args.seconds / 3)
+
+
+def _closed_loop(
+    stations: list[Credential], urls: list[str], mix: Mix, *, duration_s: float
+) -> list[LoadPlan]:
     return [
         LoadPlan(
             url=url,
             stations=part,
-            duration_s=args.seconds / 3,
-            mix="full",
+            duration_s=duration_s,
+            mix=mix,
             closed_loop=True,
             **FLEET_DEFAULTS,
         )
-        for url, part in spread(fleet[:stations], urls)
+        for url, part in spread(stations, urls)
     ]

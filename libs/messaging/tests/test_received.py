@@ -26,14 +26,26 @@ async def connection(amqp_url: str) -> AsyncIterator[AbstractRobustConnection]:
     await connection.close()
 
 
-async def _queue(connection: AbstractRobustConnection) -> AbstractQueue:
-    channel = await connection.channel()
-    return await channel.declare_queue(f"received-{uuid.uuid4().hex[:8]}", auto_delete=True)
-
-
 class _Inbox:
-    def __init__(self) -> None:
+    """A queue of its own and what its consumer was given."""
+
+    def __init__(self, queue: AbstractQueue) -> None:
+        self.queue = queue
         self.messages: asyncio.Queue[Received] = asyncio.Queue()
+
+    @classmethod
+    async def consuming(
+        cls, connection: AbstractRobustConnection, *, no_ack: bool = False
+    ) -> _Inbox:
+        channel = await connection.channel()
+        inbox = cls(
+            await channel.declare_queue(f"received-{uuid.uuid4().hex[:8]}", auto_delete=True)
+        )
+        await consume(inbox.queue, inbox.take, no_ack=no_ack)
+        return inbox
+
+    async def send(self, message: aio_pika.Message) -> None:
+        await self.queue.channel.default_exchange.publish(message, self.queue.name)
 
     async def take(self, message: Received) -> None:
         await self.messages.put(message)
@@ -46,10 +58,8 @@ class _Inbox:
 async def test_a_consumer_reads_the_body_and_properties_and_settles_once(
     connection: AbstractRobustConnection,
 ) -> None:
-    queue = await _queue(connection)
-    inbox = _Inbox()
-    await consume(queue, inbox.take)
-    await queue.channel.default_exchange.publish(
+    inbox = await _Inbox.consuming(connection)
+    await inbox.send(
         aio_pika.Message(
             b'{"n": 1}',
             content_type="application/json",
@@ -57,8 +67,7 @@ async def test_a_consumer_reads_the_body_and_properties_and_settles_once(
             correlation_id="c-1",
             reply_to="replies",
             type="test.thing",
-        ),
-        routing_key=queue.name,
+        )
     )
     message = await inbox.next()
     assert isinstance(message, Received)
@@ -66,7 +75,7 @@ async def test_a_consumer_reads_the_body_and_properties_and_settles_once(
     assert message.headers == {"x-status": "ok"}
     assert (message.correlation_id, message.reply_to) == ("c-1", "replies")
     assert (message.content_type, message.type) == ("application/json", "test.thing")
-    assert (message.routing_key, message.redelivered) == (queue.name, False)
+    assert (message.routing_key, message.redelivered) == (inbox.queue.name, False)
     await message.ack()
     with pytest.raises(MessageSettledError):
         await message.ack()
@@ -75,10 +84,8 @@ async def test_a_consumer_reads_the_body_and_properties_and_settles_once(
 async def test_a_requeued_message_comes_back_marked_redelivered(
     connection: AbstractRobustConnection,
 ) -> None:
-    queue = await _queue(connection)
-    inbox = _Inbox()
-    await consume(queue, inbox.take)
-    await queue.channel.default_exchange.publish(aio_pika.Message(b"again"), queue.name)
+    inbox = await _Inbox.consuming(connection)
+    await inbox.send(aio_pika.Message(b"again"))
     first = await inbox.next()
     await first.nack(requeue=True)
     second = await inbox.next()
@@ -91,10 +98,8 @@ async def test_a_requeued_message_comes_back_marked_redelivered(
 async def test_a_message_taken_without_acks_cannot_be_acked(
     connection: AbstractRobustConnection,
 ) -> None:
-    queue = await _queue(connection)
-    inbox = _Inbox()
-    await consume(queue, inbox.take, no_ack=True)
-    await queue.channel.default_exchange.publish(aio_pika.Message(b"taken"), queue.name)
+    inbox = await _Inbox.consuming(connection, no_ack=True)
+    await inbox.send(aio_pika.Message(b"taken"))
     message = await inbox.next()
     with pytest.raises(MessageSettledError):
         await message.ack()
@@ -103,9 +108,7 @@ async def test_a_message_taken_without_acks_cannot_be_acked(
 async def test_the_subscription_is_restored_after_a_dropped_connection(
     connection: AbstractRobustConnection,
 ) -> None:
-    queue = await _queue(connection)
-    inbox = _Inbox()
-    await consume(queue, inbox.take)
+    inbox = await _Inbox.consuming(connection)
     reconnected = asyncio.Event()
     connection.reconnect_callbacks.add(lambda *_: reconnected.set())
     factory = connection.kwargs["transport_factory"]
@@ -115,8 +118,8 @@ async def test_the_subscription_is_restored_after_a_dropped_connection(
     factory.writer.transport.abort()
     async with asyncio.timeout(15):
         await reconnected.wait()
-        await queue.channel.ready()  # type: ignore[attr-defined]
-    await queue.channel.default_exchange.publish(aio_pika.Message(b"after"), queue.name)
+        await inbox.queue.channel.ready()  # type: ignore[attr-defined]
+    await inbox.send(aio_pika.Message(b"after"))
     message = await inbox.next()
     assert isinstance(message, Received)  # subscribed again through ReceivingQueue
     assert message.body == b"after"
@@ -129,6 +132,6 @@ async def test_a_queue_of_another_connection_is_refused(amqp_url: str) -> None:
         channel = await plain.channel()
         queue = await channel.declare_queue(exclusive=True)
         with pytest.raises(TypeError, match="not on a connection opened by"):
-            await consume(queue, _Inbox().take)
+            await consume(queue, _Inbox(queue).take)
     finally:
         await plain.close()
