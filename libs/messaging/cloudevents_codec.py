@@ -8,6 +8,7 @@ from dataclasses import dataclass
 from datetime import UTC, datetime
 from typing import Any
 
+from aio_pika import DeliveryMode
 from cloudevents.core.bindings.rabbitmq import RabbitMQMessage, from_structured, to_structured
 from cloudevents.core.formats.json import JSONFormat
 from cloudevents.core.v1.event import CloudEvent
@@ -61,7 +62,7 @@ def build_message(
             message_type=event_type,
             app_id=source,
             timestamp=time,
-            delivery_mode=2 if persistent else 1,  # AMQP: 2 persistent, 1 not
+            delivery_mode=DeliveryMode.PERSISTENT if persistent else DeliveryMode.NOT_PERSISTENT,
         ),
     )
 

@@ -16,6 +16,7 @@ import uuid
 from collections.abc import Awaitable, Callable, Iterable
 from typing import Any, TypeVar
 
+import aio_pika
 from aio_pika.abc import (
     AbstractChannel,
     AbstractExchange,
@@ -61,7 +62,8 @@ ModelT = TypeVar("ModelT", bound=Contract)
 
 STATUS_HEADER = "x-status"
 JSON = "application/json"
-NOT_PERSISTENT = 1  # AMQP delivery mode: requests and replies live as long as their caller
+# Requests and replies live as long as their caller: never written to disk.
+NOT_PERSISTENT = aio_pika.DeliveryMode.NOT_PERSISTENT
 
 
 class RpcClient:

@@ -19,7 +19,7 @@ from opencpms_messaging.broker import Broker
 from opencpms_messaging.rpc import RpcClient
 from opencpms_messaging.runtime import event_loop_factory, tune_garbage_collector
 from opencpms_messaging.testing import temporary_vhost
-from opencpms_simulator.resources import cpu_seconds, pids_named
+from opencpms_simulator.resources import pids_named, total_cpu_seconds
 
 CALLERS = 8  # calls in flight at once, as a few stations' would be
 _REQUEST = AuthorizeIdToken(station_id="BENCH-RPC", id_token=IdToken(value="BENCHTAG"))
@@ -55,11 +55,11 @@ async def _measure(amqp_url: str, calls: int) -> dict[str, float]:
             client = await calling.rpc_client()
             await _call(client, CALLERS * 25)  # connections, prepared paths, caches
             rabbitmq = pids_named("beam.smp")
-            wall, ours, theirs = time.monotonic(), time.process_time(), _cpu_of(rabbitmq)
+            wall, ours, theirs = time.monotonic(), time.process_time(), total_cpu_seconds(rabbitmq)
             await _call(client, calls)
             wall = time.monotonic() - wall
             ours = time.process_time() - ours
-            theirs = _cpu_of(rabbitmq) - theirs
+            theirs = total_cpu_seconds(rabbitmq) - theirs
         finally:
             await calling.close()
             await serving.close()
@@ -79,13 +79,3 @@ async def _call(client: RpcClient, calls: int) -> None:
 
     share, rest = divmod(calls, CALLERS)
     await asyncio.gather(*(caller(share + (n < rest)) for n in range(CALLERS)))
-
-
-def _cpu_of(pids: list[int]) -> float:
-    total = 0.0
-    for pid in pids:
-        try:
-            total += cpu_seconds(pid)
-        except OSError:  # a process that ended meanwhile
-            continue
-    return total

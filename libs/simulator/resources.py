@@ -10,7 +10,7 @@ from dataclasses import dataclass, field
 _TICKS = os.sysconf("SC_CLK_TCK")
 
 
-def cpu_seconds(pid: int) -> float:
+def _cpu_seconds(pid: int) -> float:
     with open(f"/proc/{pid}/stat", encoding="ascii") as handle:
         fields = handle.read().rsplit(")", 1)[1].split()
     return (int(fields[11]) + int(fields[12])) / _TICKS  # utime + stime
@@ -59,7 +59,7 @@ class ResourceMeter:
     def start(self) -> None:
         self._began = time.monotonic()
         self._cpu = {
-            pid: _safe(cpu_seconds, pid) for pids in self.groups.values() for pid in pids()
+            pid: _safe(_cpu_seconds, pid) for pids in self.groups.values() for pid in pids()
         }
 
     def stop(self) -> dict[str, Usage]:
@@ -67,10 +67,15 @@ class ResourceMeter:
         usage = {}
         for name, pids in self.groups.items():
             found = pids()
-            cpu = sum(_safe(cpu_seconds, pid) - self._cpu.get(pid, 0.0) for pid in found)
+            cpu = sum(_safe(_cpu_seconds, pid) - self._cpu.get(pid, 0.0) for pid in found)
             rss = sum(_safe(rss_kib, pid) for pid in found) / 1024
             usage[name] = Usage(round(100 * cpu / elapsed, 1), round(rss, 1))
         return usage
+
+
+def total_cpu_seconds(pids: list[int]) -> float:
+    """The CPU the processes have used so far; one that ended meanwhile counts nothing."""
+    return sum(_safe(_cpu_seconds, pid) for pid in pids)
 
 
 def _safe(read: Callable[[int], float | int], pid: int) -> float:
