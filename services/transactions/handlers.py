@@ -72,12 +72,10 @@ async def _start_16(
         existing = await repository.by_start_key(work.connection, msg.station_id, key)
         log.info("%s repeated StartTransaction %s", msg.station_id, existing.id)
         return steps.accepted(existing, duplicate=True)
-    row = await steps.locked(work, msg.station_id, str(transaction_id))
-    assert row is not None
-    await steps.record_values(work, row, msg.meter_values, now)
-    await repository.save(work.connection, row)
-    work.emit(records.started_event(row), subject=row.station_id)
-    return steps.accepted(row, duplicate=False)
+    await steps.record_values(work, created, msg.meter_values, now)
+    await repository.save(work.connection, created)
+    work.emit(records.started_event(created), subject=created.station_id)
+    return steps.accepted(created, duplicate=False)
 
 
 async def _start_2(
@@ -90,14 +88,14 @@ async def _start_2(
     created = await repository.insert_transaction(
         work.connection, values, unique_on=("station_id", "station_transaction_id")
     )
-    row = await steps.locked(work, msg.station_id, station_transaction_id)
-    assert row is not None  # inserted now, or by the earlier message the insert collided with
     if created is not None:
-        await steps.claim(work, row, msg.seq_no)
-        await steps.record_values(work, row, msg.meter_values, now)
-        await repository.save(work.connection, row)
-        work.emit(records.started_event(row), subject=row.station_id)
-        return steps.accepted(row, duplicate=False)
+        await steps.claim(work, created, msg.seq_no)
+        await steps.record_values(work, created, msg.meter_values, now)
+        await repository.save(work.connection, created)
+        work.emit(records.started_event(created), subject=created.station_id)
+        return steps.accepted(created, duplicate=False)
+    row = await steps.locked(work, msg.station_id, station_transaction_id)
+    assert row is not None  # inserted by the earlier message the insert collided with
     if not await steps.claim(work, row, msg.seq_no):
         return steps.accepted(row, duplicate=True)
     # The transaction was created from a later event whose Started had not arrived (an offline

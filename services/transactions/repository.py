@@ -54,7 +54,7 @@ _INSERT_UNIQUE_ON = {
     key: DriverStatement(
         insert(_transactions)
         .on_conflict_do_nothing(index_elements=list(key))
-        .returning(_transactions.c.id)
+        .returning(*_transactions.c)
     )
     for key in (("station_id", "start_key"), ("station_id", "station_transaction_id"))
 }
@@ -62,11 +62,13 @@ _INSERT_UNIQUE_ON = {
 
 async def insert_transaction(
     connection: asyncpg.Connection, values: dict[str, Any], *, unique_on: tuple[str, str]
-) -> int | None:
-    """Inserts a transaction; None when one with the same ``unique_on`` key exists (decided by
-    the unique constraint, so racing retries create one row)."""
-    created: int | None = await _INSERT_UNIQUE_ON[unique_on].fetchval(connection, **values)
-    return created
+) -> LockedTransaction | None:
+    """Inserts a transaction and returns its row; None when one with the same ``unique_on`` key
+    exists (decided by the unique constraint, so racing retries create one row). The new row
+    needs no lock of its own: nobody else sees it before the commit, and a racing insert of the
+    same key waits for that commit."""
+    row = await _INSERT_UNIQUE_ON[unique_on].fetchrow(connection, **values)
+    return None if row is None else LockedTransaction(**row)
 
 
 _LOCK_QUERY = (

@@ -83,17 +83,18 @@ async def existing_or_implicit(
         },
         unique_on=("station_id", "station_transaction_id"),
     )
-    row = await locked(work, msg.station_id, msg.station_transaction_id)
-    assert row is not None
-    if created is not None:
-        log.warning(
-            "%s sent %s for unknown transaction %s; created it",
-            msg.station_id,
-            type(msg).__name__,
-            msg.station_transaction_id,
-        )
-        work.emit(records.started_event(row), subject=row.station_id)
-    return row, await claim(work, row, msg.seq_no)
+    if created is None:  # the start, or another message, created it meanwhile
+        row = await locked(work, msg.station_id, msg.station_transaction_id)
+        assert row is not None
+        return row, await claim(work, row, msg.seq_no)
+    log.warning(
+        "%s sent %s for unknown transaction %s; created it",
+        msg.station_id,
+        type(msg).__name__,
+        msg.station_transaction_id,
+    )
+    work.emit(records.started_event(created), subject=created.station_id)
+    return created, await claim(work, created, msg.seq_no)
 
 
 async def locked_claiming(
@@ -156,7 +157,8 @@ def sample_rows(row: LockedTransaction, values: list[MeterValue]) -> list[dict[s
 
 def fold(row: LockedTransaction, values: list[MeterValue], stored: int, now: datetime) -> None:
     """Folds readings into the row once some of their samples were new."""
-    row.updated_at = now
+    if row.updated_at != now:  # a row created by this message has nothing to write yet
+        row.updated_at = now
     if stored:
         readings = records.readings_of(row).fold(values)
         for name, value in records.readings_values(readings).items():

@@ -4,9 +4,12 @@ sends them, retries and replays, and the events billing systems consume."""
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import uuid
+from collections.abc import AsyncIterator
 from datetime import UTC, datetime, timedelta
 from decimal import Decimal
+from typing import Any
 
 import asyncpg
 import pytest
@@ -118,11 +121,11 @@ async def test_16_session_from_start_to_end(rpc, events, station_id):
     ]
 
 
-async def test_a_meter_value_writes_the_transaction_row_once(rpc, database_url, station_id):
-    """MeterValues are most of what stations send: each statement is a round trip, so the
-    row's changes go out in one UPDATE, not one per step of the handler. A row trigger counts
-    them in the database, whatever way the service reaches it."""
-    started = await call(rpc, tx.START_TRANSACTION, start_16(station_id))
+@contextlib.asynccontextmanager
+async def row_updates_counted(database_url: str, station_id: str) -> AsyncIterator[Any]:
+    """Each statement is a round trip: a row trigger counts the UPDATEs of the station's
+    transaction rows in the database, whatever way the service reaches it. Yields a function
+    that returns the count so far."""
     # Names and the station id are the test's own (DDL takes no parameters).
     counter = f"count_{uuid.uuid4().hex[:8]}"
     connection = await asyncpg.connect(plain_url(database_url))
@@ -142,15 +145,11 @@ async def test_a_meter_value_writes_the_transaction_row_once(rpc, database_url, 
                 FOR EACH ROW EXECUTE FUNCTION transactions.{counter}();
             """  # noqa: S608
         )
-        update = tx.UpdateTransaction(
-            station_id=station_id,
-            station_transaction_id=started.station_transaction_id,
-            timestamp=T0 + timedelta(minutes=10),
-            meter_values=[energy(10, 4000)],
-        )
-        assert not (await call(rpc, tx.UPDATE_TRANSACTION, update)).duplicate
-        counted = f"SELECT updates FROM transactions.{counter}"  # noqa: S608
-        assert await connection.fetchval(counted) == 1
+
+        async def counted() -> int:
+            return int(await connection.fetchval(f"SELECT updates FROM transactions.{counter}"))  # noqa: S608
+
+        yield counted
     finally:
         await connection.execute(
             f"""
@@ -160,10 +159,37 @@ async def test_a_meter_value_writes_the_transaction_row_once(rpc, database_url, 
             """
         )
         await connection.close()
+
+
+async def test_a_meter_value_writes_the_transaction_row_once(rpc, database_url, station_id):
+    """MeterValues are most of what stations send, so the row's changes go out in one UPDATE,
+    not one per step of the handler."""
+    started = await call(rpc, tx.START_TRANSACTION, start_16(station_id))
+    async with row_updates_counted(database_url, station_id) as updates:
+        update = tx.UpdateTransaction(
+            station_id=station_id,
+            station_transaction_id=started.station_transaction_id,
+            timestamp=T0 + timedelta(minutes=10),
+            meter_values=[energy(10, 4000)],
+        )
+        assert not (await call(rpc, tx.UPDATE_TRANSACTION, update)).duplicate
+        assert await updates() == 1
     detail = await call(
         rpc, tx.GET_TRANSACTION, tx.TransactionRef(transaction_id=started.transaction_id)
     )
     assert detail.energy_wh == 3000
+
+
+async def test_a_start_without_meter_values_only_inserts_its_row(rpc, database_url, station_id):
+    """The row a start inserts is complete: it is neither read back nor updated after."""
+    async with row_updates_counted(database_url, station_id) as updates:
+        started = await call(rpc, tx.START_TRANSACTION, start_16(station_id))
+        await start_2(rpc, station_id, meter_start_wh=500)
+        assert await updates() == 0
+    detail = await call(
+        rpc, tx.GET_TRANSACTION, tx.TransactionRef(transaction_id=started.transaction_id)
+    )
+    assert (detail.status, detail.meter_start_wh) == (tx.TransactionStatus.RUNNING, 1000)
 
 
 async def test_retried_16_start_returns_the_same_id_and_one_row(rpc, events, station_id):
