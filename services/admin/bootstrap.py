@@ -117,8 +117,10 @@ async def build(
         delivery_limit=settings.delivery_limit,
     )
     frame_log = FrameLog(driver_uow, keep=settings.frame_limit)
-    writes = WriteBatch(driver_uow)
-    register_projections(consumer, {"writes": writes, "frame_log": frame_log})
+    # Events' writes wait a little for more to share their transaction; an operator's request
+    # does not.
+    event_writes = WriteBatch(driver_uow, max_wait_s=settings.event_write_wait_s)
+    register_projections(consumer, {"writes": event_writes, "frame_log": frame_log})
     await consumer.start()
     live = LiveFeed()
     live_consumer = await broker.event_consumer(
@@ -133,7 +135,7 @@ async def build(
         clock=clock,
         rpc_timeout_s=settings.rpc_timeout_s,
         bootstrap_key=settings.api_key.get_secret_value() if settings.api_key else None,
-        writes=writes,
+        writes=WriteBatch(driver_uow),
         session_lifetime=timedelta(hours=settings.session_hours),
         secure_cookies=settings.secure_cookies,
     )

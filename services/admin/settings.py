@@ -48,6 +48,14 @@ class Settings(BaseSettings):
     # Events in flight; they are written in shared transactions, so more in flight means
     # fewer, larger transactions when the events come fast.
     event_prefetch: int = Field(default=256, ge=1)
+    # The read model is off the stations' path (their answers never wait for it), so a batch
+    # can wait for more events to share its transaction.
+    event_write_wait_s: float = Field(
+        default=0.05,
+        ge=0,
+        description="How long an event's read-model write waits for others to share its "
+        "transaction",
+    )
     delivery_limit: int = Field(default=5, ge=1)
     db_pool_size: int = Field(default=20, ge=1)
 

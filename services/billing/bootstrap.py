@@ -91,7 +91,7 @@ async def build(
 
     dependencies: dict[str, object] = {
         "uow": uow,
-        "pricing_writes": WriteBatch(pricing_work),
+        "pricing_writes": WriteBatch(pricing_work, max_wait_s=settings.pricing_wait_s),
         "clock": clock,
     }
     # Before any session is priced, so there always is a tariff in force.

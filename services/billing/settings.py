@@ -34,4 +34,11 @@ class Settings(BaseSettings):
     delivery_limit: int = Field(
         default=5, ge=1, description="Attempts at a failing message before it is dead-lettered"
     )
+    # Pricing is off the stations' path (a station's StopTransaction is answered before its
+    # session is priced), so a CDR can wait for others to share its transaction.
+    pricing_wait_s: float = Field(
+        default=0.05,
+        ge=0,
+        description="How long a session's pricing waits for others to share its transaction",
+    )
     db_pool_size: int = Field(default=20, ge=1)

@@ -85,6 +85,31 @@ async def test_a_write_alone_is_committed_at_once(engine: AsyncEngine) -> None:
     assert [(k, n) for k, n, _ in await _rows(engine)] == [("solo", 7)]
 
 
+async def test_a_batch_with_a_wait_takes_the_writes_that_come_meanwhile(
+    engine: AsyncEngine,
+) -> None:
+    # For writes nobody waits on eagerly (an event's projection): a little later is cheaper.
+    waiting = WriteBatch(lambda: DriverUnitOfWork(engine, None), max_wait_s=2.0)
+    eager = _batch(engine)
+
+    async def later(batch: WriteBatch, key: str) -> None:
+        await asyncio.sleep(0.05)
+        await batch.run(key, _insert(key, 2))
+
+    await asyncio.gather(waiting.run("w1", _insert("w1", 1)), later(waiting, "w2"))
+    await asyncio.gather(eager.run("e1", _insert("e1", 1)), later(eager, "e2"))
+    txids = {k: txid for k, _n, txid in await _rows(engine)}
+    assert txids["w1"] == txids["w2"]
+    assert txids["e1"] != txids["e2"]
+
+
+async def test_a_full_batch_does_not_wait(engine: AsyncEngine) -> None:
+    batch = WriteBatch(lambda: DriverUnitOfWork(engine, None), max_batch=2, max_wait_s=60.0)
+    async with asyncio.timeout(10):
+        await asyncio.gather(batch.run("a", _insert("a", 1)), batch.run("b", _insert("b", 2)))
+    assert [(k, n) for k, n, _ in await _rows(engine)] == [("a", 1), ("b", 2)]
+
+
 async def test_writes_of_a_batch_run_in_key_order(engine: AsyncEngine) -> None:
     # Concurrent batches then take row locks in one order and queue instead of deadlocking.
     batch = _batch(engine)
