@@ -116,9 +116,11 @@ async def build(
         prefetch=settings.event_prefetch,
         delivery_limit=settings.delivery_limit,
     )
-    frame_log = FrameLog(driver_uow, keep=settings.frame_limit)
     # Events' writes wait a little for more to share their transaction; an operator's request
     # does not.
+    frame_log = FrameLog(
+        driver_uow, keep=settings.frame_limit, max_wait_s=settings.event_write_wait_s
+    )
     event_writes = WriteBatch(driver_uow, max_wait_s=settings.event_write_wait_s)
     register_projections(consumer, {"writes": event_writes, "frame_log": frame_log})
     await consumer.start()

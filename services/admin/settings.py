@@ -53,8 +53,8 @@ class Settings(BaseSettings):
     event_write_wait_s: float = Field(
         default=0.05,
         ge=0,
-        description="How long an event's read-model write waits for others to share its "
-        "transaction",
+        description="How long an event's read-model or message-log write waits for others to "
+        "share its transaction",
     )
     delivery_limit: int = Field(default=5, ge=1)
     db_pool_size: int = Field(default=20, ge=1)
