@@ -121,7 +121,13 @@ async def build(
     frame_log = FrameLog(
         driver_uow, keep=settings.frame_limit, max_wait_s=settings.event_write_wait_s
     )
-    event_writes = WriteBatch(driver_uow, max_wait_s=settings.event_write_wait_s)
+    # A batch that can fill does not wait: at most the prefetch of events are unacknowledged,
+    # shared with the message log, so a batch of half of them is as full as one gets.
+    event_writes = WriteBatch(
+        driver_uow,
+        max_batch=max(1, settings.event_prefetch // 2),
+        max_wait_s=settings.event_write_wait_s,
+    )
     register_projections(consumer, {"writes": event_writes, "frame_log": frame_log})
     await consumer.start()
     live = LiveFeed()

@@ -1,7 +1,8 @@
 """The operators' message log, written in batches: a station.frame arrives for every frame in
 both directions, two per OCPP call, so one INSERT per frame would make the log the admin
-service's main cost. Frames wait a few milliseconds to be written together; each message is
-acknowledged only after its batch committed. The batch's statements run on the asyncpg
+service's main cost. Frames wait up to ``max_wait_s`` (the admin's ``event_write_wait_s``, 50 ms)
+to be written together, or until ``max_batch`` of them wait; each message is acknowledged only
+after its batch committed. The batch's statements run on the asyncpg
 connection (:mod:`opencpms_db.driver`), each compiled once: through an ORM session their
 execution cost more than the inserts themselves."""
 
@@ -54,12 +55,13 @@ _FRAME_COLUMNS = (
 _INSERT_FRAMES = DriverStatement(
     insert_from_arrays(_frames, _FRAME_COLUMNS).on_conflict_do_nothing(index_elements=["event_id"])
 )
-# Row locks in station order, as every other writer of the stations table takes them, so two
-# transactions cannot each hold a row the other waits for.
+# Row locks in station order, as every other writer of the stations table takes them (the
+# group commits sort by station id in Python, by code point: hence "C", not the database's
+# collation), so two transactions cannot each hold a row the other waits for.
 _LOCK_STATIONS = DriverStatement(
     select(_stations.c.station_id)
     .where(_stations.c.station_id == any_(bindparam("heard_ids", type_=ARRAY(String))))
-    .order_by(_stations.c.station_id)
+    .order_by(_stations.c.station_id.collate("C"))
     .with_for_update()
 )
 _heard = (

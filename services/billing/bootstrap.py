@@ -91,7 +91,11 @@ async def build(
 
     dependencies: dict[str, object] = {
         "uow": uow,
-        "pricing_writes": WriteBatch(pricing_work, max_wait_s=settings.pricing_wait_s),
+        # At most the prefetch of sessions are being priced: a batch that holds them all does
+        # not wait for more, which could not come.
+        "pricing_writes": WriteBatch(
+            pricing_work, max_batch=settings.event_prefetch, max_wait_s=settings.pricing_wait_s
+        ),
         "clock": clock,
     }
     # Before any session is priced, so there always is a tariff in force.

@@ -103,10 +103,17 @@ async def test_a_batch_with_a_wait_takes_the_writes_that_come_meanwhile(
     assert txids["e1"] != txids["e2"]
 
 
-async def test_a_full_batch_does_not_wait(engine: AsyncEngine) -> None:
+async def test_a_batch_that_fills_stops_waiting(engine: AsyncEngine) -> None:
+    # A consumer has at most its prefetch of messages unacknowledged: a batch that holds them
+    # all must not wait for more, which cannot come.
     batch = WriteBatch(lambda: DriverUnitOfWork(engine, None), max_batch=2, max_wait_s=60.0)
+
+    async def later() -> None:
+        await asyncio.sleep(0.05)  # the batch of "a" is waiting by now
+        await batch.run("b", _insert("b", 2))
+
     async with asyncio.timeout(10):
-        await asyncio.gather(batch.run("a", _insert("a", 1)), batch.run("b", _insert("b", 2)))
+        await asyncio.gather(batch.run("a", _insert("a", 1)), later())
     assert [(k, n) for k, n, _ in await _rows(engine)] == [("a", 1), ("b", 2)]
 
 

@@ -181,7 +181,7 @@ async def test_a_meter_value_writes_the_transaction_row_once(rpc, database_url, 
 
 
 async def test_a_start_without_meter_values_only_inserts_its_row(rpc, database_url, station_id):
-    """The row a start inserts is complete: it is neither read back nor updated after."""
+    """The row a start inserts is complete: no UPDATE follows its INSERT."""
     async with row_updates_counted(database_url, station_id) as updates:
         started = await call(rpc, tx.START_TRANSACTION, start_16(station_id))
         await start_2(rpc, station_id, meter_start_wh=500)
