@@ -1,5 +1,13 @@
-"""Events on the wire as CloudEvents 1.0 in structured JSON mode (the RabbitMQ binding of the
-``cloudevents`` package), so a billing system reads a standard, documented envelope."""
+"""Events on the wire as CloudEvents 1.0 in structured JSON mode, so a billing system reads a
+standard, documented envelope.
+
+Every event a service emits or consumes passes through here, so the common case is written
+directly: the envelope's attributes by orjson and the event's data by pydantic's own
+serializer, spliced into one JSON object, and read back by orjson. Through the ``cloudevents``
+package (its RabbitMQ binding and JSON format, on the standard library's ``json``) encoding
+and decoding a ``transaction.updated`` cost 52 µs against 19 µs here (docs/performance.md). A
+message the direct reader does not cover in full (another spec version, binary
+data in ``data_base64``) is still read through the package."""
 
 from __future__ import annotations
 
@@ -8,16 +16,17 @@ from dataclasses import dataclass
 from datetime import UTC, datetime
 from typing import Any
 
+import orjson
 from aio_pika import DeliveryMode
-from cloudevents.core.bindings.rabbitmq import RabbitMQMessage, from_structured, to_structured
+from cloudevents.core.bindings.rabbitmq import RabbitMQMessage, from_structured
 from cloudevents.core.formats.json import JSONFormat
-from cloudevents.core.v1.event import CloudEvent
 
 from opencpms_contracts.base import Event, event_model
 from opencpms_messaging.amqp_properties import Properties
 from opencpms_messaging.socket_writes import Outgoing
 
 _FORMAT = JSONFormat()
+CONTENT_TYPE = JSONFormat.CONTENT_TYPE
 
 
 @dataclass(frozen=True)
@@ -34,30 +43,34 @@ class EventEnvelope:
 def build_message(
     *,
     event_type: str,
-    data: dict[str, Any],
+    data: dict[str, Any] | bytes,
     source: str,
     subject: str | None,
     event_id: str | None = None,
     time: datetime | None = None,
     persistent: bool = True,
 ) -> Outgoing:
-    """An AMQP message carrying one structured CloudEvent."""
+    """An AMQP message carrying one structured CloudEvent; ``data`` is a JSON object, or its
+    encoding already made."""
     event_id = event_id or str(uuid.uuid4())
     time = time or datetime.now(UTC)
     attributes: dict[str, Any] = {
+        "specversion": "1.0",
         "id": event_id,
         "source": source,
         "type": event_type,
-        "time": time,
+        "time": rfc3339(time),
         "datacontenttype": "application/json",
     }
     if subject is not None:
         attributes["subject"] = subject
-    wire = to_structured(CloudEvent(attributes=attributes, data=data), _FORMAT)
+    encoded = data if isinstance(data, bytes) else orjson.dumps(data)
+    # The attributes' object, reopened for the data: no second pass over the data's encoding.
+    body = b"".join((orjson.dumps(attributes)[:-1], b',"data":', encoded, b"}"))
     return Outgoing(
-        wire.body,
+        body,
         Properties(
-            content_type=wire.content_type,
+            content_type=CONTENT_TYPE,
             message_id=event_id,
             message_type=event_type,
             app_id=source,
@@ -65,6 +78,13 @@ def build_message(
             delivery_mode=DeliveryMode.PERSISTENT if persistent else DeliveryMode.NOT_PERSISTENT,
         ),
     )
+
+
+def rfc3339(time: datetime) -> str:
+    """``time`` as the CloudEvents ``time`` attribute: UTC, with ``Z``, as the spec's examples."""
+    if time.tzinfo is None:
+        raise ValueError("an event's time must carry its offset")
+    return time.astimezone(UTC).isoformat().removesuffix("+00:00") + "Z"
 
 
 def encode_event(
@@ -78,7 +98,7 @@ def encode_event(
 ) -> Outgoing:
     return build_message(
         event_type=event.cloudevent_type(),
-        data=event.model_dump(mode="json"),
+        data=type(event).__pydantic_serializer__.to_json(event),
         source=source,
         subject=subject,
         event_id=event_id,
@@ -95,24 +115,68 @@ def decode_event(body: bytes, content_type: str | None) -> tuple[EventEnvelope, 
     """Parses and validates a structured CloudEvent. Raises ``ValueError`` for anything that
     is not a valid, known event, which consumers treat as poison."""
     try:
+        attributes = orjson.loads(body)
+    except orjson.JSONDecodeError as exc:
+        raise UnknownEventError(f"not a structured CloudEvent: {exc}") from exc
+    if not isinstance(attributes, dict):
+        raise UnknownEventError("not a structured CloudEvent: the body is not a JSON object")
+    if attributes.get("specversion") != "1.0" or "data_base64" in attributes:
+        return _decode_through_package(body, content_type)
+    for name in ("id", "source", "type"):
+        value = attributes.get(name)
+        if not isinstance(value, str) or not value:
+            raise UnknownEventError(f"not a structured CloudEvent: no {name!r}")
+    subject = attributes.get("subject")
+    if subject is not None and not isinstance(subject, str):
+        raise UnknownEventError("not a structured CloudEvent: 'subject' is not a string")
+    event_type: str = attributes["type"]
+    model = _model_of(event_type)
+    event = model.model_validate(attributes.get("data"))
+    envelope = EventEnvelope(
+        id=attributes["id"],
+        type=event_type,
+        source=attributes["source"],
+        subject=subject,
+        time=_time_of(attributes.get("time")),
+    )
+    return envelope, event
+
+
+def _time_of(value: object) -> datetime:
+    if value is None:
+        return datetime.now(UTC)
+    if not isinstance(value, str):
+        raise UnknownEventError("not a structured CloudEvent: 'time' is not a string")
+    try:
+        time = datetime.fromisoformat(value)
+    except ValueError as exc:
+        raise UnknownEventError(f"not a structured CloudEvent: 'time' {value!r}") from exc
+    if time.tzinfo is None:
+        raise UnknownEventError(f"not a structured CloudEvent: 'time' {value!r} has no offset")
+    return time
+
+
+def _model_of(event_type: str) -> type[Event]:
+    try:
+        return event_model(event_type)
+    except KeyError as exc:
+        raise UnknownEventError(f"unknown event type {event_type!r}") from exc
+
+
+def _decode_through_package(body: bytes, content_type: str | None) -> tuple[EventEnvelope, Event]:
+    try:
         ce = from_structured(
             RabbitMQMessage(headers={}, content_type=content_type, body=body), _FORMAT
         )
     except Exception as exc:  # the cloudevents package raises several unrelated types
         raise UnknownEventError(f"not a structured CloudEvent: {exc}") from exc
     event_type = ce.get_type()
-    try:
-        model = event_model(event_type)
-    except KeyError as exc:
-        raise UnknownEventError(f"unknown event type {event_type!r}") from exc
-    data = ce.get_data()
-    event = model.model_validate(data)
-    time = ce.get_time() or datetime.now(UTC)
+    event = _model_of(event_type).model_validate(ce.get_data())
     envelope = EventEnvelope(
         id=ce.get_id(),
         type=event_type,
         source=ce.get_source(),
         subject=ce.get_subject(),
-        time=time,
+        time=ce.get_time() or datetime.now(UTC),
     )
     return envelope, event
