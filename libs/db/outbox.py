@@ -8,13 +8,45 @@ it has applied, in the same transaction as the effect, so a redelivery is a no-o
 from __future__ import annotations
 
 import uuid
+from collections.abc import Callable
 from datetime import UTC, datetime
+from typing import Any
 
-from sqlalchemy import BigInteger, Column, DateTime, Identity, MetaData, String, Table, Uuid
+from sqlalchemy import (
+    BigInteger,
+    Column,
+    DateTime,
+    Dialect,
+    Identity,
+    MetaData,
+    String,
+    Table,
+    TypeDecorator,
+    Uuid,
+)
 from sqlalchemy.dialects.postgresql import JSONB, insert
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from opencpms_contracts.base import Event
+
+
+class EventData(TypeDecorator[Any]):
+    """The outbox's ``data``: JSONB, written from the JSON text the event was serialised to once
+    (:func:`outbox_row`), which the relay then puts on the wire as it is; any other value is
+    encoded as JSONB always is. Read back, it is the decoded object, as from any JSONB."""
+
+    impl = JSONB
+    cache_ok = True
+
+    def bind_processor(self, dialect: Dialect) -> Callable[[Any], Any]:
+        encode = self.impl_instance.bind_processor(dialect)
+
+        def process(value: Any) -> Any:
+            if isinstance(value, str) or encode is None:
+                return value
+            return encode(value)
+
+        return process
 
 
 def outbox_table(metadata: MetaData) -> Table:
@@ -26,7 +58,7 @@ def outbox_table(metadata: MetaData) -> Table:
         Column("event_type", String(200), nullable=False),
         Column("routing_key", String(200), nullable=False),
         Column("subject", String(255)),
-        Column("data", JSONB, nullable=False),
+        Column("data", EventData(), nullable=False),
         Column("occurred_at", DateTime(timezone=True), nullable=False),
     )
 
@@ -42,12 +74,14 @@ def inbox_table(metadata: MetaData) -> Table:
 
 
 def outbox_row(event: Event, *, subject: str | None) -> dict[str, object]:
+    """The row of one emitted event; its ``data`` is the event's JSON text, made once by the
+    model's own serializer for both the table and the message."""
     return {
         "event_id": uuid.uuid4(),
         "event_type": event.cloudevent_type(),
         "routing_key": event.routing_key(),
         "subject": subject,
-        "data": event.model_dump(mode="json"),
+        "data": type(event).__pydantic_serializer__.to_json(event).decode(),
         "occurred_at": datetime.now(UTC),
     }
 

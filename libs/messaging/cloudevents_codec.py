@@ -43,7 +43,7 @@ class EventEnvelope:
 def build_message(
     *,
     event_type: str,
-    data: dict[str, Any] | bytes,
+    data: dict[str, Any] | bytes | str,
     source: str,
     subject: str | None,
     event_id: str | None = None,
@@ -51,7 +51,7 @@ def build_message(
     persistent: bool = True,
 ) -> Outgoing:
     """An AMQP message carrying one structured CloudEvent; ``data`` is a JSON object, or its
-    encoding already made."""
+    JSON text already made (an outbox row's, :func:`opencpms_db.outbox.outbox_row`)."""
     event_id = event_id or str(uuid.uuid4())
     time = time or datetime.now(UTC)
     attributes: dict[str, Any] = {
@@ -64,7 +64,12 @@ def build_message(
     }
     if subject is not None:
         attributes["subject"] = subject
-    encoded = data if isinstance(data, bytes) else orjson.dumps(data)
+    if isinstance(data, bytes):
+        encoded = data
+    elif isinstance(data, str):
+        encoded = data.encode()
+    else:
+        encoded = orjson.dumps(data)
     # The attributes' object, reopened for the data: no second pass over the data's encoding.
     body = b"".join((orjson.dumps(attributes)[:-1], b',"data":', encoded, b"}"))
     return Outgoing(

@@ -48,7 +48,7 @@ class EventPublisher:
         *,
         event_type: str,
         routing_key: str,
-        data: dict[str, Any],
+        data: dict[str, Any] | str,
         subject: str | None,
         event_id: str,
         time: datetime,

@@ -7,6 +7,7 @@ from __future__ import annotations
 from collections.abc import AsyncIterator
 from datetime import UTC, datetime
 
+import orjson
 import pytest
 from sqlalchemy import Table, select
 from sqlalchemy.ext.asyncio import AsyncEngine
@@ -52,7 +53,8 @@ async def test_committed_events_are_stored_and_handed_over_in_order(
     assert len(handed) == 1
     assert [row["event_id"] for row in handed[0]] == [row["event_id"] for row in stored]
     for event, given, row in zip(events, handed[0], stored, strict=True):
-        assert row["data"] == given["data"] == event.model_dump(mode="json")
+        # Handed over as the JSON text written; read back from JSONB as the decoded object.
+        assert row["data"] == orjson.loads(given["data"]) == event.model_dump(mode="json")
         assert row["event_type"] == given["event_type"] == event.cloudevent_type()
         assert row["routing_key"] == given["routing_key"] == event.routing_key()
         assert row["subject"] == given["subject"] == "UOW-1"
