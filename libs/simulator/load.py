@@ -6,7 +6,6 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import itertools
-import json
 import random
 import time
 import urllib.request
@@ -14,6 +13,7 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any, Literal
 
+import orjson
 import websockets
 from websockets.asyncio.client import ClientConnection
 
@@ -205,7 +205,8 @@ class SimStation:
         self._pending[message_id] = future
         began = time.perf_counter()
         try:
-            await self._socket.send(json.dumps([2, message_id, action, payload]))
+            # Text, not bytes: OCPP-J frames are websocket text messages.
+            await self._socket.send(orjson.dumps([2, message_id, action, payload]).decode())
             reply = await asyncio.wait_for(future, self.plan.call_timeout_s)
         except TimeoutError:
             raise CallFailed(f"timeout: {action}") from None
@@ -220,10 +221,10 @@ class SimStation:
     async def _read(self) -> None:
         assert self._socket is not None
         async for raw in self._socket:
-            frame = json.loads(raw)
+            frame = orjson.loads(raw)
             if frame[0] == 2:  # a command from the CSMS: this simulator supports none
                 await self._socket.send(
-                    json.dumps([4, frame[1], "NotImplemented", "simulated station", {}])
+                    orjson.dumps([4, frame[1], "NotImplemented", "simulated station", {}]).decode()
                 )
                 continue
             future = self._pending.get(frame[1])
