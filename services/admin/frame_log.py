@@ -25,6 +25,7 @@ from sqlalchemy import (
     delete,
     func,
     select,
+    true,
     update,
 )
 from sqlalchemy.dialects.postgresql import ARRAY
@@ -77,20 +78,32 @@ _UPDATE_LAST_SEEN = DriverStatement(
     .where(_stations.c.station_id == _heard.c.station_id)
     .values(last_seen=func.greatest(_stations.c.last_seen, _heard.c.at))
 )
-# One trim per station at a time (several admin replicas), so each sees the others' rows.
-_LOCK_TRIM = DriverStatement(
-    select(func.pg_advisory_xact_lock(func.hashtext(bindparam("lock_name", type_=String))))
+# One trim per station at a time (several admin replicas), so each sees the others' rows; the
+# locks of a batch's stations are taken in one statement, in the order of the names given
+# (sorted, as every replica sorts them), so two replicas cannot each hold one the other waits for.
+_lock_names = func.unnest(bindparam("lock_names", type_=ARRAY(String))).table_valued("name")
+_LOCK_TRIMS = DriverStatement(
+    select(func.pg_advisory_xact_lock(func.hashtext(_lock_names.c.name))).select_from(_lock_names)
 )
-# By the station's time, not by arrival: frames of one station are consumed concurrently.
+# By the station's time, not by arrival: frames of one station are consumed concurrently. One
+# statement for every station due in the batch, each station's rows read once through its
+# index, newest first; what lies past the newest ``keep`` goes.
+_due = (
+    func.unnest(bindparam("stations", type_=ARRAY(String)))
+    .table_valued("station_id")
+    .render_derived()
+)
+_station_frames = _frames.alias("station_frames_of")
+_older = (
+    select(_station_frames.c.id)
+    .where(_station_frames.c.station_id == _due.c.station_id)
+    .order_by(_station_frames.c.at.desc(), _station_frames.c.id.desc())
+    .offset(bindparam("keep", type_=Integer))
+    .lateral("older")
+)
 _TRIM = DriverStatement(
     delete(_frames).where(
-        _frames.c.station_id == bindparam("station"),
-        _frames.c.id.not_in(
-            select(_frames.c.id)
-            .where(_frames.c.station_id == bindparam("station"))
-            .order_by(_frames.c.at.desc(), _frames.c.id.desc())
-            .limit(bindparam("keep", type_=Integer))
-        ),
+        _frames.c.id.in_(select(_older.c.id).select_from(_due).join(_older, true()))
     )
 )
 
@@ -111,9 +124,11 @@ class FrameLog:
         self._max_wait_s = max_wait_s
         self._pending: list[tuple[dict[str, Any], asyncio.Future[None]]] = []
         self._timer: asyncio.TimerHandle | None = None
-        # Frames written per station since its log was last trimmed; a trim runs once a
-        # station is a quarter of its limit over, not for every frame.
+        # Frames written per station since its log was last trimmed. A trim reads all of the
+        # station's rows, so it runs once a station is half its limit over, not for every
+        # frame: a station then holds up to one and a half times its limit between trims.
         self._since_trim: Counter[str] = Counter()
+        self._trim_after = max(1, keep // 2)
         self._flushes: set[asyncio.Task[None]] = set()
 
     async def add(self, frame: dict[str, Any]) -> None:
@@ -169,10 +184,14 @@ class FrameLog:
             connection = work.connection
             if self._keep > 0:
                 await _INSERT_FRAMES.execute(connection, **as_arrays(frames, _FRAME_COLUMNS))
-                for station_id in sorted(counts):
-                    self._since_trim[station_id] += counts[station_id]
-                    if self._since_trim[station_id] >= max(1, self._keep // 4):
-                        await _trim(connection, station_id, self._keep)
+                due = []
+                for station_id, count in counts.items():
+                    self._since_trim[station_id] += count
+                    if self._since_trim[station_id] >= self._trim_after:
+                        due.append(station_id)
+                if due:
+                    await _trim(connection, sorted(due), self._keep)
+                    for station_id in due:
                         self._since_trim[station_id] = 0
             if heard:
                 ids = sorted(heard)
@@ -183,6 +202,8 @@ class FrameLog:
             await work.commit()
 
 
-async def _trim(connection: asyncpg.Connection, station_id: str, keep: int) -> None:
-    await _LOCK_TRIM.execute(connection, lock_name="admin.frames:" + station_id)
-    await _TRIM.execute(connection, station=station_id, keep=keep)
+async def _trim(connection: asyncpg.Connection, stations: list[str], keep: int) -> None:
+    await _LOCK_TRIMS.execute(
+        connection, lock_names=["admin.frames:" + station_id for station_id in stations]
+    )
+    await _TRIM.execute(connection, stations=stations, keep=keep)

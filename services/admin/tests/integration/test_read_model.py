@@ -337,3 +337,51 @@ async def test_an_older_firmware_or_log_upload_status_never_overwrites_a_newer_o
         "Uploaded",
         "2026-05-01T12:00:05",
     )
+
+
+async def test_stations_over_their_limit_in_one_batch_keep_their_newest_frames(
+    broker, api, station, eventually, admin_service
+):
+    # Two stations due for a trim in the same write: each keeps its own newest frames by the
+    # station's time, whatever order they arrived in.
+    other = f"RM-{uuid.uuid4().hex[:8]}"
+    await broker.publisher.publish(
+        ev.StationRegistered(
+            station_id=other, registration_status=RegistrationStatus.ACCEPTED, registered_at=at(0)
+        ),
+        subject=other,
+    )
+    await eventually(lambda: _listed(api, other))
+    limit = admin_service.settings.frame_limit
+    count = limit + 3
+
+    def frame(station_id: str, n: int, seconds: float) -> ev.StationFrame:
+        return ev.StationFrame(
+            station_id=station_id,
+            connection_id="c1",
+            direction="in",
+            message_type=2,
+            message_id=str(n),
+            action="Heartbeat",
+            raw=f'[2,"{n}","Heartbeat",{{}}]',
+            at=at(seconds),
+        )
+
+    frames = [frame(station, n, 200 + n) for n in range(count)]
+    frames += [frame(other, n, 300 - n) for n in range(count)]  # the first to arrive is newest
+    await broker.publisher.publish(
+        ev.StationFrames(node_id="node-a", frames=frames), subject="node-a"
+    )
+
+    async def listed_ids(station_id: str) -> list[str] | None:
+        body = (await api.get(f"/stations/{station_id}/frames")).json()
+        return [f["message_id"] for f in body["items"]] if body["total"] == limit else None
+
+    assert await eventually(lambda: listed_ids(station)) == [
+        str(n) for n in range(count - 1, count - 1 - limit, -1)
+    ]
+    assert await eventually(lambda: listed_ids(other)) == [str(n) for n in range(limit)]
+
+
+async def _listed(api, station_id: str) -> bool:
+    return (await api.get(f"/stations/{station_id}")).status_code == 200
