@@ -86,9 +86,10 @@ def build_message(
 
 
 def rfc3339(time: datetime) -> str:
-    """``time`` as the CloudEvents ``time`` attribute: UTC, with ``Z``, as the spec's examples."""
-    if time.tzinfo is None:
-        raise ValueError("an event's time must carry its offset")
+    """``time`` as the CloudEvents ``time`` attribute: UTC, with ``Z``, as the spec's examples.
+    A naive time is taken as UTC (as the AMQP timestamp beside it is), never as local time."""
+    if time.tzinfo is None or time.utcoffset() is None:
+        time = time.replace(tzinfo=UTC)
     return time.astimezone(UTC).isoformat().removesuffix("+00:00") + "Z"
 
 

@@ -140,6 +140,12 @@ def test_time_is_written_in_utc_with_z() -> None:
     assert orjson.loads(message.body)["time"] == "2026-12-06T04:30:09.408239Z"
 
 
+def test_a_naive_time_is_taken_as_utc() -> None:
+    message = encode_event(updated(), source="s", subject=None, time=AT.replace(tzinfo=None))
+
+    assert orjson.loads(message.body)["time"] == "2026-12-06T04:30:09.408239Z"
+
+
 def envelope_with(**changes: object) -> bytes:
     attributes = orjson.loads(encode_event(updated(), source="s", subject="CP-1", time=AT).body)
     for name, value in changes.items():
