@@ -78,12 +78,16 @@ _UPDATE_LAST_SEEN = DriverStatement(
     .where(_stations.c.station_id == _heard.c.station_id)
     .values(last_seen=func.greatest(_stations.c.last_seen, _heard.c.at))
 )
-# One trim per station at a time (several admin replicas), so each sees the others' rows; the
-# locks of a batch's stations are taken in one statement, in the order of the names given
-# (sorted, as every replica sorts them), so two replicas cannot each hold one the other waits for.
-_lock_names = func.unnest(bindparam("lock_names", type_=ARRAY(String))).table_valued("name")
+# One trim per station at a time (several admin replicas), so each sees the others' rows. A
+# write's locks are taken in one statement, in the order of their keys (the names' hashes,
+# once each; the sort happens before the locks are taken), so two replicas cannot each hold one
+# that the other waits for, even where two names share a hash.
+_lock_names = (
+    func.unnest(bindparam("lock_names", type_=ARRAY(String))).table_valued("name").render_derived()
+)
+_lock_keys = select(func.hashtext(_lock_names.c.name).label("key")).distinct().subquery()
 _LOCK_TRIMS = DriverStatement(
-    select(func.pg_advisory_xact_lock(func.hashtext(_lock_names.c.name))).select_from(_lock_names)
+    select(func.pg_advisory_xact_lock(_lock_keys.c.key)).order_by(_lock_keys.c.key)
 )
 # By the station's time, not by arrival: frames of one station are consumed concurrently. One
 # statement for every station due in the batch, each station's rows read once through its
@@ -124,9 +128,11 @@ class FrameLog:
         self._max_wait_s = max_wait_s
         self._pending: list[tuple[dict[str, Any], asyncio.Future[None]]] = []
         self._timer: asyncio.TimerHandle | None = None
-        # Frames written per station since its log was last trimmed. A trim reads all of the
-        # station's rows, so it runs once a station is half its limit over, not for every
-        # frame: a station then holds up to one and a half times its limit between trims.
+        # Frames this process wrote per station since it last trimmed the station's log. A trim
+        # reads all of the station's rows, so it runs once that is half the limit, not for
+        # every frame: a station holds up to one and a half times its limit between trims, and
+        # more while several admin processes share its frames (each counts its own, from zero
+        # after a restart).
         self._since_trim: Counter[str] = Counter()
         self._trim_after = max(1, keep // 2)
         self._flushes: set[asyncio.Task[None]] = set()

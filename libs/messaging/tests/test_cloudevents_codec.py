@@ -3,6 +3,9 @@ package: what one writes the other reads, both ways."""
 
 from __future__ import annotations
 
+import os
+import time
+from collections.abc import Iterator
 from datetime import UTC, datetime, timedelta, timezone
 from decimal import Decimal
 
@@ -53,6 +56,20 @@ def test_an_encoded_event_decodes_to_the_same_event_and_envelope() -> None:
     assert envelope.subject == "CP-1"
     assert envelope.time == AT
     assert envelope.id == message.properties.message_id
+    assert message.properties.content_type == "application/cloudevents+json"
+
+
+def test_text_beyond_ascii_reads_the_same_through_the_package() -> None:
+    event = updated().model_copy(update={"charging_state": "Lädt"})
+    message = encode_event(event, source="transactions", subject="Zürich-Ω-1", time=AT)
+
+    ce = from_structured(
+        RabbitMQMessage(headers={}, content_type=CONTENT_TYPE, body=message.body), JSONFormat()
+    )
+    envelope, decoded = decode_event(message.body, CONTENT_TYPE)
+
+    assert ce.get_subject() == envelope.subject == "Zürich-Ω-1"
+    assert ce.get_data()["charging_state"] == decoded.charging_state == "Lädt"
 
 
 def test_the_cloudevents_package_reads_what_is_written() -> None:
@@ -110,27 +127,36 @@ def test_an_event_of_spec_version_0_3_is_read_through_the_package() -> None:
     assert envelope.id == "e-03"
 
 
-def test_data_already_encoded_and_data_as_an_object_give_the_same_event() -> None:
+def test_data_as_an_object_as_json_text_and_as_bytes_give_the_same_message() -> None:
     data = updated().model_dump(mode="json")
-    as_object = build_message(
+
+    def body_of(given: dict[str, object] | str | bytes) -> dict[str, object]:
+        message = build_message(
+            event_type="opencpms.transaction.updated.v1",
+            data=given,
+            source="s",
+            subject=None,
+            event_id="same",
+            time=AT,
+        )
+        return orjson.loads(message.body)
+
+    as_object = body_of(data)
+    assert as_object == body_of(orjson.dumps(data).decode()) == body_of(orjson.dumps(data))
+    assert as_object["data"] == data
+    assert "subject" not in as_object
+
+
+def test_data_with_an_integer_beyond_64_bits_is_still_published() -> None:
+    message = build_message(
         event_type="opencpms.transaction.updated.v1",
-        data=data,
+        data={"big": 2**70},
         source="s",
         subject=None,
-        event_id="same",
-        time=AT,
-    )
-    as_bytes = build_message(
-        event_type="opencpms.transaction.updated.v1",
-        data=orjson.dumps(data),
-        source="s",
-        subject=None,
-        event_id="same",
         time=AT,
     )
 
-    assert orjson.loads(as_object.body) == orjson.loads(as_bytes.body)
-    assert "subject" not in orjson.loads(as_object.body)
+    assert b'"big":1180591620717411303424' in message.body
 
 
 def test_time_is_written_in_utc_with_z() -> None:
@@ -140,10 +166,41 @@ def test_time_is_written_in_utc_with_z() -> None:
     assert orjson.loads(message.body)["time"] == "2026-12-06T04:30:09.408239Z"
 
 
-def test_a_naive_time_is_taken_as_utc() -> None:
+@pytest.fixture
+def local_time_not_utc() -> Iterator[None]:
+    before = os.environ.get("TZ")
+    os.environ["TZ"] = "America/New_York"
+    time.tzset()
+    try:
+        yield
+    finally:
+        if before is None:
+            del os.environ["TZ"]
+        else:
+            os.environ["TZ"] = before
+        time.tzset()
+
+
+@pytest.mark.usefixtures("local_time_not_utc")
+def test_a_naive_time_is_taken_as_utc_not_as_local_time() -> None:
     message = encode_event(updated(), source="s", subject=None, time=AT.replace(tzinfo=None))
 
     assert orjson.loads(message.body)["time"] == "2026-12-06T04:30:09.408239Z"
+
+
+def test_lowercase_t_and_z_are_read_as_rfc_3339_allows() -> None:
+    envelope, _ = decode_event(envelope_with(time="2026-12-06t04:30:09.408239z"), CONTENT_TYPE)
+
+    assert envelope.time == AT
+
+
+def test_a_null_optional_attribute_is_absent() -> None:
+    envelope, _ = decode_event(envelope_with(subject=NULL), CONTENT_TYPE)
+
+    assert envelope.subject is None
+
+
+NULL = object()  # an attribute sent as JSON null, where None leaves it out
 
 
 def envelope_with(**changes: object) -> bytes:
@@ -152,7 +209,7 @@ def envelope_with(**changes: object) -> bytes:
         if value is None:
             attributes.pop(name)
         else:
-            attributes[name] = value
+            attributes[name] = None if value is NULL else value
     return orjson.dumps(attributes)
 
 
@@ -165,7 +222,12 @@ def envelope_with(**changes: object) -> bytes:
         (envelope_with(id=""), "no 'id'"),
         (envelope_with(source=7), "no 'source'"),
         (envelope_with(type="opencpms.nothing.v1"), "unknown event type"),
+        (envelope_with(specversion=None), "not a structured CloudEvent"),
+        (envelope_with(specversion="2.0"), "not a structured CloudEvent"),
         (envelope_with(subject=12), "'subject' is not a string"),
+        (envelope_with(subject=""), "'subject' is not a string"),
+        (envelope_with(datacontenttype=7), "'datacontenttype' is not a string"),
+        (envelope_with(data=None, data_base64="e30="), "binary data"),
         (envelope_with(time="yesterday"), "'time'"),
         (envelope_with(time="2026-12-06T04:30:09"), "has no offset"),
     ],
