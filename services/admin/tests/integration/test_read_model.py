@@ -21,6 +21,10 @@ def at(seconds: float) -> datetime:
 @pytest.fixture
 async def station(broker, admin_service, api, eventually) -> str:
     """A registered station, as authorization would announce it."""
+    return await registered_station(broker, api, eventually)
+
+
+async def registered_station(broker, api, eventually) -> str:
     station_id = f"RM-{uuid.uuid4().hex[:8]}"
     await broker.publisher.publish(
         ev.StationRegistered(
@@ -36,6 +40,20 @@ async def station(broker, admin_service, api, eventually) -> str:
 
     await eventually(listed)
     return station_id
+
+
+def heartbeat_frame(station_id: str, n: int, *, seconds: float) -> ev.StationFrame:
+    """The ``n``-th Heartbeat CALL a station sent, ``seconds`` after T0 by its clock."""
+    return ev.StationFrame(
+        station_id=station_id,
+        connection_id="c1",
+        direction="in",
+        message_type=2,
+        message_id=str(n),
+        action="Heartbeat",
+        raw=f'[2,"{n}","Heartbeat",{{}}]',
+        at=at(seconds),
+    )
 
 
 async def publish(broker, event, **kwargs) -> None:
@@ -159,16 +177,7 @@ async def test_the_message_log_keeps_the_last_frames_once_each(
     limit = admin_service.settings.frame_limit
     ids = [str(uuid.uuid4()) for _ in range(limit + 3)]
     for n, event_id in enumerate(ids):
-        frame = ev.StationFrame(
-            station_id=station,
-            connection_id="c1",
-            direction="in",
-            message_type=2,
-            message_id=str(n),
-            action="Heartbeat",
-            raw=f'[2,"{n}","Heartbeat",{{}}]',
-            at=at(n),
-        )
+        frame = heartbeat_frame(station, n, seconds=n)
         await publish(broker, frame, event_id=event_id)
         if n == 0:
             await publish(broker, frame, event_id=event_id)  # a redelivery
@@ -344,31 +353,12 @@ async def test_stations_over_their_limit_in_one_batch_keep_their_newest_frames(
 ):
     # Two stations due for a trim in the same write: each keeps its own newest frames by the
     # station's time, whatever order they arrived in.
-    other = f"RM-{uuid.uuid4().hex[:8]}"
-    await broker.publisher.publish(
-        ev.StationRegistered(
-            station_id=other, registration_status=RegistrationStatus.ACCEPTED, registered_at=at(0)
-        ),
-        subject=other,
-    )
-    await eventually(lambda: _listed(api, other))
+    other = await registered_station(broker, api, eventually)
     limit = admin_service.settings.frame_limit
     count = limit + 3
-
-    def frame(station_id: str, n: int, seconds: float) -> ev.StationFrame:
-        return ev.StationFrame(
-            station_id=station_id,
-            connection_id="c1",
-            direction="in",
-            message_type=2,
-            message_id=str(n),
-            action="Heartbeat",
-            raw=f'[2,"{n}","Heartbeat",{{}}]',
-            at=at(seconds),
-        )
-
-    frames = [frame(station, n, 200 + n) for n in range(count)]
-    frames += [frame(other, n, 300 - n) for n in range(count)]  # the first to arrive is newest
+    frames = [heartbeat_frame(station, n, seconds=200 + n) for n in range(count)]
+    # The other station's first frame to arrive is its newest.
+    frames += [heartbeat_frame(other, n, seconds=300 - n) for n in range(count)]
     await broker.publisher.publish(
         ev.StationFrames(node_id="node-a", frames=frames), subject="node-a"
     )
@@ -381,7 +371,3 @@ async def test_stations_over_their_limit_in_one_batch_keep_their_newest_frames(
         str(n) for n in range(count - 1, count - 1 - limit, -1)
     ]
     assert await eventually(lambda: listed_ids(other)) == [str(n) for n in range(limit)]
-
-
-async def _listed(api, station_id: str) -> bool:
-    return (await api.get(f"/stations/{station_id}")).status_code == 200
