@@ -196,7 +196,7 @@ class FrameLog:
                     if self._since_trim[station_id] >= self._trim_after:
                         due.append(station_id)
                 if due:
-                    await _trim(connection, sorted(due), self._keep)
+                    await _trim(connection, due, self._keep)
                     for station_id in due:
                         self._since_trim[station_id] = 0
             if heard:
