@@ -12,7 +12,7 @@ from opencpms_simulator.load import Credential, LoadPlan, Mix
 # equally fast here (the machine is the limit either way); 500 only queued handshakes past the
 # gateway's RPC timeout, which the stations then had to retry.
 BOOT_CONNECTS_PER_PROCESS = 100
-STEADY_RAMP_PER_S = 50.0  # per gateway process
+STEADY_RAMP_PER_S = 100.0  # the whole fleet, shared among the simulator processes
 FLEET_DEFAULTS: dict[str, Any] = {"id_tag": "BENCHTAG", "versions": ("1.6", "2.0.1")}
 
 
@@ -56,11 +56,11 @@ def fixed_scenarios(
                     stations=part,
                     # The fleet joins at a rate the boot storm showed the system takes, then
                     # runs for the steady-state length.
-                    duration_s=len(part) / STEADY_RAMP_PER_S + args.seconds,
+                    duration_s=len(part) / (STEADY_RAMP_PER_S / len(urls)) + args.seconds,
                     mix="full",
                     meter_s=5.0,
                     idle_s=5.0,
-                    ramp_per_s=STEADY_RAMP_PER_S,
+                    ramp_per_s=STEADY_RAMP_PER_S / len(urls),
                     connect_concurrency=500,
                     **FLEET_DEFAULTS,
                 )

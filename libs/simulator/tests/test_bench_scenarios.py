@@ -42,3 +42,12 @@ def test_the_fixed_scenarios_come_in_the_order_they_run_with_their_sizes() -> No
     storm = next(plans for name, plans in scenarios.items() if name.startswith("a."))
     assert sum(len(plan.stations) for plan in storm) == 10
     assert all(plan.stop_when_booted and plan.connect_concurrency == 7 for plan in storm)
+
+
+def test_the_steady_state_fleet_joins_at_the_same_total_rate_whatever_the_processes() -> None:
+    for urls in (URLS[:1], URLS):
+        steady = next(
+            plans for name, plans in fixed_scenarios(_args(), _fleet(1000), urls) if name[0] == "b"
+        )
+        assert sum(plan.ramp_per_s for plan in steady) == 100.0
+        assert {plan.duration_s for plan in steady} == {1000 / 100.0 + 60.0}
