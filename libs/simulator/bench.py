@@ -70,7 +70,8 @@ async def bench(args: argparse.Namespace) -> dict[str, Any]:
             log.flush()
 
         system = LocalSystem(config, output=output)
-        say(f"starting OpenCPMS ({args.gateway_nodes} gateway processes); log in {log.name}")
+        processes = "process" if args.gateway_nodes == 1 else "processes"
+        say(f"starting OpenCPMS ({args.gateway_nodes} gateway {processes}); log in {log.name}")
         try:
             await system.start(timeout=120)
             return await _scenarios_on(system, config, args)
