@@ -26,6 +26,7 @@ def fixed_scenarios(
     args: argparse.Namespace, fleet: list[Credential], urls: list[str]
 ) -> list[tuple[str, list[LoadPlan]]]:
     """Scenarios d, a and b, each as one plan per simulator process."""
+    steady_ramp_per_process = STEADY_RAMP_PER_S / len(urls)
     return [
         (
             "d. gateway ceiling (Heartbeat, closed loop)",
@@ -56,11 +57,11 @@ def fixed_scenarios(
                     stations=part,
                     # The fleet joins at a rate the boot storm showed the system takes, then
                     # runs for the steady-state length.
-                    duration_s=len(part) / (STEADY_RAMP_PER_S / len(urls)) + args.seconds,
+                    duration_s=len(part) / steady_ramp_per_process + args.seconds,
                     mix="full",
                     meter_s=5.0,
                     idle_s=5.0,
-                    ramp_per_s=STEADY_RAMP_PER_S / len(urls),
+                    ramp_per_s=steady_ramp_per_process,
                     connect_concurrency=500,
                     **FLEET_DEFAULTS,
                 )
