@@ -50,7 +50,7 @@ async def status_notification(ctx: CallContext, payload: dict[str, Any]) -> dict
 
 @router.on("Authorize")
 async def authorize(ctx: CallContext, payload: dict[str, Any]) -> dict[str, Any]:
-    info = await ctx.backend.call(auth.AUTHORIZE, v16.authorize(ctx.station_id, payload))
+    info = await ctx.authorize(v16.authorize(ctx.station_id, payload))
     return v16.authorize_response(info)
 
 
@@ -58,7 +58,7 @@ async def authorize(ctx: CallContext, payload: dict[str, Any]) -> dict[str, Any]
 async def start_transaction(ctx: CallContext, payload: dict[str, Any]) -> dict[str, Any]:
     # The session is recorded whatever the token's status: the station has started it, and it
     # stops it itself on a non-Accepted idTagInfo (OCPP 1.6 StartTransaction).
-    info = await ctx.backend.call(auth.AUTHORIZE, v16.authorize(ctx.station_id, payload))
+    info = await ctx.token_info(v16.authorize(ctx.station_id, payload))
     accepted = await ctx.backend.call(
         tx.START_TRANSACTION, v16.start_transaction(ctx.station_id, payload, info)
     )
@@ -69,7 +69,7 @@ async def start_transaction(ctx: CallContext, payload: dict[str, Any]) -> dict[s
 async def stop_transaction(ctx: CallContext, payload: dict[str, Any]) -> dict[str, Any]:
     info = None
     if payload.get("idTag"):
-        info = await ctx.backend.call(auth.AUTHORIZE, v16.authorize(ctx.station_id, payload))
+        info = await ctx.token_info(v16.authorize(ctx.station_id, payload))
     await ctx.backend.call(tx.END_TRANSACTION, v16.stop_transaction(ctx.station_id, payload))
     return v16.stop_transaction_response(info)
 

@@ -49,7 +49,7 @@ def build_router(version: OcppVersion) -> ActionRouter:
 
     @router.on("Authorize")
     async def authorize(ctx: CallContext, payload: dict[str, Any]) -> dict[str, Any]:
-        info = await ctx.backend.call(auth.AUTHORIZE, v2.authorize(ctx.station_id, payload))
+        info = await ctx.authorize(v2.authorize(ctx.station_id, payload))
         return v2.authorize_response(info)
 
     @router.on("TransactionEvent", transactional=True)
@@ -57,7 +57,7 @@ def build_router(version: OcppVersion) -> ActionRouter:
         # The CSMS answers idTokenInfo whenever the event carries an idToken.
         info = None
         if "idToken" in payload:
-            info = await ctx.backend.call(auth.AUTHORIZE, v2.authorize(ctx.station_id, payload))
+            info = await ctx.token_info(v2.authorize(ctx.station_id, payload))
         request = v2.transaction_event(ctx.station_id, payload, info)
         if isinstance(request, tx.StartTransaction):
             await ctx.backend.call(tx.START_TRANSACTION, request)

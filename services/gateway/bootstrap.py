@@ -86,7 +86,9 @@ async def build(settings: Settings) -> GatewayNode:
         backend=backend,
         events=events,
         options=SessionOptions(
-            frame_log=settings.frame_log, max_queued_calls=settings.max_queued_calls
+            frame_log=settings.frame_log,
+            max_queued_calls=settings.max_queued_calls,
+            authorization_reuse_s=settings.authorization_reuse_s,
         ),
         admission=admission,
     )

@@ -21,6 +21,7 @@ from websockets.asyncio.server import ServerConnection
 
 from opencpms_contracts.stations import StationConnected, StationDisconnected
 from opencpms_gateway.admission import Admission
+from opencpms_gateway.authorizations import RecentAuthorizations
 from opencpms_gateway.backend import Backend, EventLog
 from opencpms_gateway.handshake import station_id_from_path
 from opencpms_gateway.ocpp_schemas import schemas
@@ -71,7 +72,12 @@ class ConnectionRegistry:
         if station_id is None or version is None:  # the handshake hook refused these already
             await websocket.close(1002, "no station id or subprotocol")
             return
-        state = StationState(station_id=station_id, version=version, connection_id=uuid.uuid4().hex)
+        state = StationState(
+            station_id=station_id,
+            version=version,
+            connection_id=uuid.uuid4().hex,
+            authorizations=RecentAuthorizations(self._options.authorization_reuse_s),
+        )
         # Starting until its first CALL is answered (admission.py): the place its handshake
         # was given, which lapses if no CALL comes within the grace period (a 1.6 station back
         # after a short network loss may wait for its next heartbeat).

@@ -7,7 +7,9 @@ from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Any
 
-from opencpms_contracts.common import RegistrationStatus
+from opencpms_contracts import authorization as auth
+from opencpms_contracts.common import IdTokenInfo, RegistrationStatus
+from opencpms_gateway.authorizations import RecentAuthorizations
 from opencpms_gateway.backend import Backend, EventLog
 from opencpms_gateway.error_codes import ErrorKind
 
@@ -21,6 +23,9 @@ class StationState:
     version: str
     connection_id: str
     registration: RegistrationStatus | None = None
+    authorizations: RecentAuthorizations = field(
+        default_factory=lambda: RecentAuthorizations(reuse_s=0)
+    )
 
 
 @dataclass(frozen=True)
@@ -33,6 +38,21 @@ class CallContext:
     @property
     def station_id(self) -> str:
         return self.state.station_id
+
+    async def authorize(self, request: auth.AuthorizeIdToken) -> IdTokenInfo:
+        """The authorization service's answer to the station's Authorize, remembered for the
+        transaction message that follows (:mod:`opencpms_gateway.authorizations`)."""
+        info: IdTokenInfo = await self.backend.call(auth.AUTHORIZE, request)
+        self.state.authorizations.remember(request.id_token, info)
+        return info
+
+    async def token_info(self, request: auth.AuthorizeIdToken) -> IdTokenInfo:
+        """The idTokenInfo a transaction message's token is answered with: what the station's
+        Authorize of it was just told, or the service's answer."""
+        info = self.state.authorizations.take(request.id_token)
+        if info is None:
+            info = await self.backend.call(auth.AUTHORIZE, request)
+        return info
 
 
 ActionHandler = Callable[[CallContext, dict[str, Any]], Awaitable[dict[str, Any]]]

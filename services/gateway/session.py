@@ -44,6 +44,7 @@ class SessionOptions:
     frame_log: bool
     max_queued_calls: int
     check_responses: bool = True
+    authorization_reuse_s: float = 0.0  # opencpms_gateway.authorizations
 
 
 class OutgoingCallError(Exception):

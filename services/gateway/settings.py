@@ -42,6 +42,13 @@ class Settings(BaseSettings):
     rpc_max_batch: int = Field(
         default=DEFAULT_MAX_BATCH, ge=1, description="Calls in one RPC message at most; 1: none"
     )
+    authorization_reuse_s: float = Field(
+        default=30.0,
+        ge=0,
+        description="How long the answer to a station's Authorize also answers its next "
+        "transaction message with that token, once; 0: the authorization service is asked "
+        "every time",
+    )
     frame_log: bool = Field(default=True, description="Publish every frame as station.frame")
     max_frame_bytes: int = Field(default=1024 * 1024, ge=1024)
     # Dead peers are found within ping_interval + ping_timeout (ARCHITECTURE §2: about 90 s).

@@ -264,6 +264,33 @@ async def test_unblocking_through_the_admin_api_takes_effect(running_system, adm
     assert result.id_tag_info["status"] == "Accepted"
 
 
+async def test_a_start_right_after_its_authorize_gets_the_authorize_s_answer_once(
+    running_system, admin
+):
+    # The gateway answers the start with what the Authorize was told moments before, without
+    # asking again (opencpms_gateway.authorizations); a later start with the token asks.
+    station_id, password, tag = new_station_id(), new_password(), f"AUS{uuid.uuid4().hex[:8]}"
+    await register_station(admin, station_id, password)
+    await create_token(admin, tag)
+    async with charge_point(running_system.gateway_url, station_id, password) as cp:
+        authorized = await cp.call(call.Authorize(id_tag=tag))
+        blocked = await admin.patch(f"/id-tokens/{tag}", json={"status": "Blocked"})
+        assert blocked.status_code == 200, blocked.text
+        first = await cp.call(
+            call.StartTransaction(
+                connector_id=1, id_tag=tag, meter_start=0, timestamp=iso(datetime.now(UTC))
+            )
+        )
+        second = await cp.call(
+            call.StartTransaction(
+                connector_id=2, id_tag=tag, meter_start=0, timestamp=iso(datetime.now(UTC))
+            )
+        )
+    assert authorized.id_tag_info["status"] == "Accepted"
+    assert first.id_tag_info["status"] == "Accepted"
+    assert second.id_tag_info["status"] == "Blocked"
+
+
 async def test_retried_start_transaction_yields_the_same_id(running_system, admin):
     station_id, password, tag = new_station_id(), new_password(), f"RTY{uuid.uuid4().hex[:8]}"
     await register_station(admin, station_id, password)
