@@ -6,7 +6,7 @@ service again.
 A station authorizes a driver's token and then starts the session with it, usually seconds
 later. The second question cost a broker round trip, the service's lookup and, for the station,
 a second wait before its transaction was even recorded: one RPC call in ten of the bench's full
-mix, and 13 % of the whole system's CPU per answered message (docs/performance.md). An answer is
+mix, and half of the authorization service's CPU in it (docs/performance.md). An answer is
 used once, by the first transaction message with its token, and only within ``reuse_s`` of the
 Authorize that got it: a token blocked meanwhile is refused from its next Authorize on, as a
 station's own authorization cache would have it. ``reuse_s`` 0 asks the service every time.
