@@ -4,7 +4,8 @@ the load simulator, and one table of figures with each process's CPU and memory.
 Scenarios (sizes from the command line; the defaults are the targets of docs/performance.md):
   a. boot storm: every station connects and boots at once;
   b. steady state: every station runs the full charging mix (meter values every 5 s);
-  c. saturation: closed-loop stations, doubling until p99 passes 100 ms;
+  c. saturation: closed-loop stations, doubling until p99 passes 100 ms, then two steps
+     between the last two;
   d. gateway ceiling: closed-loop Heartbeats, which the gateway answers itself.
 Benchmarks report; they never fail on time.
 """
@@ -39,6 +40,7 @@ from opencpms_simulator.bench_report import merge, print_table, say
 from opencpms_simulator.bench_rpc_cost import measure_rpc_round_trip
 from opencpms_simulator.bench_scenarios import (
     BOOT_CONNECTS_PER_PROCESS,
+    SaturationSteps,
     fixed_scenarios,
     saturation_step,
 )
@@ -167,8 +169,12 @@ async def _saturation(
     database_url: str,
 ) -> dict[str, Any]:
     steps: list[dict[str, Any]] = []
-    stations = args.closed_loop_from
-    while stations <= min(len(fleet), args.closed_loop_stations):
+    planned = SaturationSteps(
+        args.closed_loop_from,
+        min(len(fleet), args.closed_loop_stations),
+        refinements=args.refinements,
+    )
+    while (stations := planned.next()) is not None:
         plans = saturation_step(args, fleet, urls, stations)
         result = await _run(f"c. saturation, {stations} closed-loop stations", plans, meter)
         await settle(amqp_url, database_url, meter)
@@ -182,9 +188,8 @@ async def _saturation(
                 "latency_by_action": result["latency_by_action"],
             }
         )
-        if result["p99_ms"] is None or result["p99_ms"] > P99_LIMIT_MS:
-            break
-        stations *= 2
+        planned.record(stations, result["p99_ms"] is not None and result["p99_ms"] <= P99_LIMIT_MS)
+    steps.sort(key=lambda step: step["stations"])
     within = [s for s in steps if s["p99_ms"] is not None and s["p99_ms"] <= P99_LIMIT_MS]
     return {
         "steps": steps,
@@ -225,7 +230,15 @@ def main(argv: list[str] | None = None) -> int:
         "--closed-loop-from",
         type=int,
         default=10,
-        help="stations of the first saturation step, doubled at each step (default: 10)",
+        help="stations of the first saturation step, doubled at each step until p99 passes "
+        "100 ms, then halving the gap twice (default: 10)",
+    )
+    parser.add_argument(
+        "--refinements",
+        type=int,
+        default=2,
+        help="saturation steps between the last step within p99 100 ms and the first past it, "
+        "each halving the gap (default: 2; 0 for doubling only)",
     )
     parser.add_argument(
         "--gateway-nodes",
@@ -274,6 +287,8 @@ def main(argv: list[str] | None = None) -> int:
         parser.error("--gateway-nodes must be at least 1 and --simulators at least 0")
     if args.closed_loop_from < 1:
         parser.error("--closed-loop-from must be at least 1")
+    if args.refinements < 0:
+        parser.error("--refinements must be 0 or more")
     if args.processes is None:
         args.processes = []
     STATE.mkdir(exist_ok=True)

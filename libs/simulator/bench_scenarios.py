@@ -92,3 +92,39 @@ def _closed_loop(
         )
         for url, part in spread(stations, urls)
     ]
+
+
+class SaturationSteps:
+    """The station counts of scenario c's steps: doubling from ``start`` until a step's p99
+    passes the limit or ``most`` is reached; then, between the largest step within the limit
+    and the smallest past it, ``refinements`` steps halving the gap, so the rate the system
+    answers within the limit is found more closely than a doubling finds it (from 40 within
+    and 80 past, say: 60, then 50 or 70)."""
+
+    def __init__(self, start: int, most: int, *, refinements: int = 2) -> None:
+        self._next: int | None = start if 1 <= start <= most else None
+        self._most = most
+        self._refinements = refinements
+        self._within = 0  # the largest step within the limit so far
+        self._past: int | None = None  # the smallest step past it
+
+    def next(self) -> int | None:
+        """Stations of the step to run next; None once done."""
+        return self._next
+
+    def record(self, stations: int, within: bool) -> None:
+        """What the step of ``stations`` came to: p99 within the limit or not."""
+        if within:
+            self._within = max(self._within, stations)
+        else:
+            self._past = stations if self._past is None else min(self._past, stations)
+        if self._past is None:
+            doubled = stations * 2
+            self._next = doubled if doubled <= self._most else None
+            return
+        midway = (self._within + self._past) // 2
+        if self._refinements <= 0 or midway in (self._within, self._past):
+            self._next = None
+            return
+        self._refinements -= 1
+        self._next = midway

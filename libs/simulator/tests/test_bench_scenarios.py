@@ -4,7 +4,12 @@ from __future__ import annotations
 
 import argparse
 
-from opencpms_simulator.bench_scenarios import fixed_scenarios, saturation_step, spread
+from opencpms_simulator.bench_scenarios import (
+    SaturationSteps,
+    fixed_scenarios,
+    saturation_step,
+    spread,
+)
 from opencpms_simulator.load import Credential
 
 URLS = ["ws://127.0.0.1:9000/ocpp", "ws://127.0.0.1:9001/ocpp"]
@@ -51,3 +56,34 @@ def test_the_steady_state_fleet_joins_at_the_same_total_rate_whatever_the_proces
         )
         assert sum(plan.ramp_per_s for plan in steady) == 100.0
         assert {plan.duration_s for plan in steady} == {1000 / 100.0 + 60.0}
+
+
+def _steps_until(planned: SaturationSteps, limit_at: int) -> list[int]:
+    """The steps run against a system whose p99 passes the limit from ``limit_at`` stations."""
+    ran = []
+    while (stations := planned.next()) is not None:
+        ran.append(stations)
+        planned.record(stations, within=stations < limit_at)
+    return ran
+
+
+def test_saturation_doubles_then_halves_the_gap_twice() -> None:
+    assert _steps_until(SaturationSteps(10, 640), limit_at=55) == [10, 20, 40, 80, 60, 50]
+    assert _steps_until(SaturationSteps(10, 640), limit_at=75) == [10, 20, 40, 80, 60, 70]
+
+
+def test_saturation_stops_at_the_most_stations_when_the_limit_is_never_passed() -> None:
+    assert _steps_until(SaturationSteps(10, 100), limit_at=1000) == [10, 20, 40, 80]
+
+
+def test_saturation_past_the_limit_at_once_tries_fewer_stations() -> None:
+    assert _steps_until(SaturationSteps(10, 640), limit_at=3) == [10, 5, 2]
+
+
+def test_saturation_stops_refining_when_no_count_lies_between() -> None:
+    assert _steps_until(SaturationSteps(1, 640), limit_at=2) == [1, 2]
+
+
+def test_saturation_refines_only_as_often_as_asked() -> None:
+    assert _steps_until(SaturationSteps(40, 40), limit_at=10) == [40, 20, 10]
+    assert _steps_until(SaturationSteps(40, 40, refinements=0), limit_at=10) == [40]
