@@ -12,6 +12,7 @@ from opencpms_admin import read_model
 from opencpms_admin.frame_log import FrameLog
 from opencpms_contracts import stations as ev
 from opencpms_contracts.base import Event
+from opencpms_db.unit_of_work import DriverUnitOfWork
 from opencpms_db.write_batch import WriteBatch
 from opencpms_messaging.cloudevents_codec import EventEnvelope
 
@@ -130,23 +131,27 @@ async def on_heartbeat(
 async def on_connector_status(
     event: ev.ConnectorStatusChanged, envelope: EventEnvelope, *, writes: WriteBatch
 ) -> None:
-    await writes.run(
+    # Two of every charging session's messages: the statuses of a batch share one statement.
+    await writes.run_together(
         event.station_id,
-        lambda connection: read_model.apply_connector_status(
-            connection,
-            {
-                "station_id": event.station_id,
-                "evse_id": event.evse_id,
-                "connector_id": event.connector_id,
-                "status": event.status,
-                "ocpp_status": event.ocpp_status,
-                "error_code": event.error_code,
-                "info": event.info,
-                "vendor_error_code": event.vendor_error_code,
-                "changed_at": event.timestamp,
-            },
-        ),
+        {
+            "station_id": event.station_id,
+            "evse_id": event.evse_id,
+            "connector_id": event.connector_id,
+            "status": event.status,
+            "ocpp_status": event.ocpp_status,
+            "error_code": event.error_code,
+            "info": event.info,
+            "vendor_error_code": event.vendor_error_code,
+            "changed_at": event.timestamp,
+        },
+        _connector_statuses,
     )
+
+
+async def _connector_statuses(work: DriverUnitOfWork, rows: list[dict[str, Any]]) -> list[None]:
+    await read_model.apply_connector_statuses(work.connection, rows)
+    return [None] * len(rows)
 
 
 def _frame_row(frame: ev.StationFrame, event_id: str) -> dict[str, Any]:

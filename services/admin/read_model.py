@@ -18,6 +18,7 @@ from sqlalchemy import ColumnElement, DateTime, Table, bindparam, func, or_, upd
 from sqlalchemy.dialects.postgresql import Insert, insert
 
 from opencpms_admin.tables import ConnectorView, DeviceVariable, StationView
+from opencpms_db.array_statements import as_arrays, insert_from_arrays
 from opencpms_db.driver import DriverStatement
 
 _stations = cast(Table, StationView.__table__)
@@ -91,10 +92,20 @@ _TOUCH = DriverStatement(
     )
 )
 _CONNECTOR_KEY = ("station_id", "evse_id", "connector_id")
-_CONNECTOR_STATUS = DriverStatement(
-    lambda names: insert(_connectors).on_conflict_do_update(
+_CONNECTOR_COLUMNS = (
+    *_CONNECTOR_KEY,
+    "status",
+    "ocpp_status",
+    "error_code",
+    "info",
+    "vendor_error_code",
+    "changed_at",
+)
+# The statuses of a batch in one statement, whatever their number (opencpms_db.array_statements).
+_CONNECTOR_STATUSES = DriverStatement(
+    insert_from_arrays(_connectors, _CONNECTOR_COLUMNS).on_conflict_do_update(
         index_elements=list(_CONNECTOR_KEY),
-        set_={k: _connectors_excluded[k] for k in names if k not in _CONNECTOR_KEY},
+        set_={k: _connectors_excluded[k] for k in _CONNECTOR_COLUMNS if k not in _CONNECTOR_KEY},
         where=_connectors.c.changed_at <= _connectors_excluded.changed_at,
     )
 )
@@ -162,8 +173,21 @@ async def touch(connection: asyncpg.Connection, station_id: str, at: datetime) -
     await _TOUCH.execute(connection, station=station_id, heard_at=at)
 
 
-async def apply_connector_status(connection: asyncpg.Connection, values: dict[str, Any]) -> None:
-    await _CONNECTOR_STATUS.execute(connection, **values)
+async def apply_connector_statuses(
+    connection: asyncpg.Connection, rows: list[dict[str, Any]]
+) -> None:
+    """Each connector's newest status of ``rows``, unless the table holds a newer one. One
+    statement may not touch a row twice, so a connector's older statuses in ``rows`` are
+    dropped first, as the statement would have let the newest win; rows go in key order, the
+    order in which every writer of the table locks them."""
+    newest: dict[tuple[Any, ...], dict[str, Any]] = {}
+    for row in rows:
+        key = tuple(row[name] for name in _CONNECTOR_KEY)
+        kept = newest.get(key)
+        if kept is None or kept["changed_at"] <= row["changed_at"]:
+            newest[key] = row
+    ordered = [newest[key] for key in sorted(newest)]
+    await _CONNECTOR_STATUSES.execute(connection, **as_arrays(ordered, _CONNECTOR_COLUMNS))
 
 
 async def apply_progress(

@@ -6,8 +6,10 @@ from datetime import UTC, datetime, timedelta
 
 import pytest
 
+from opencpms_admin import read_model
 from opencpms_contracts import stations as ev
 from opencpms_contracts.common import RegistrationStatus
+from opencpms_db.unit_of_work import DriverUnitOfWork
 
 pytestmark = pytest.mark.integration
 
@@ -371,3 +373,26 @@ async def test_stations_over_their_limit_in_one_batch_keep_their_newest_frames(
         str(n) for n in range(count - 1, count - 1 - limit, -1)
     ]
     assert await eventually(lambda: listed_ids(other)) == [str(n) for n in range(limit)]
+
+
+async def test_statuses_of_one_connector_in_one_write_leave_the_newest(admin_service, api, station):
+    def row(ocpp_status: str, seconds: float) -> dict[str, object]:
+        return {
+            "station_id": station,
+            "evse_id": 1,
+            "connector_id": 1,
+            "status": "Occupied",
+            "ocpp_status": ocpp_status,
+            "error_code": None,
+            "info": None,
+            "vendor_error_code": None,
+            "changed_at": at(seconds),
+        }
+
+    one_write = [row("Preparing", 10), row("Charging", 30), row("Finishing", 20)]
+    for rows in (one_write, [row("Older", 5)]):
+        async with DriverUnitOfWork(admin_service.engine, None) as work:
+            await read_model.apply_connector_statuses(work.connection, rows)
+            await work.commit()
+    connectors = (await state_of(api, station))["connectors"]
+    assert [(c["evse_id"], c["ocpp_status"]) for c in connectors] == [(1, "Charging")]
