@@ -4,8 +4,8 @@ the load simulator, and one table of figures with each process's CPU and memory.
 Scenarios (sizes from the command line; the defaults are the targets of docs/performance.md):
   a. boot storm: every station connects and boots at once;
   b. steady state: every station runs the full charging mix (meter values every 5 s);
-  c. saturation: closed-loop stations, doubling until p99 passes 100 ms, then two steps
-     between the last two;
+  c. saturation: closed-loop stations, doubling until p99 passes 100 ms, then (by default) two
+     steps halving the gap between the last step within the limit and the first past it;
   d. gateway ceiling: closed-loop Heartbeats, which the gateway answers itself.
 Benchmarks report; they never fail on time.
 """
@@ -231,7 +231,7 @@ def main(argv: list[str] | None = None) -> int:
         type=int,
         default=10,
         help="stations of the first saturation step, doubled at each step until p99 passes "
-        "100 ms, then halving the gap twice (default: 10)",
+        "100 ms, then refined (see --refinements) (default: 10)",
     )
     parser.add_argument(
         "--refinements",
