@@ -188,13 +188,17 @@ async def _saturation(
                 "latency_by_action": result["latency_by_action"],
             }
         )
-        planned.record(stations, result["p99_ms"] is not None and result["p99_ms"] <= P99_LIMIT_MS)
+        planned.record(stations, _within_limit(result))
     steps.sort(key=lambda step: step["stations"])
-    within = [s for s in steps if s["p99_ms"] is not None and s["p99_ms"] <= P99_LIMIT_MS]
+    within = [s for s in steps if _within_limit(s)]
     return {
         "steps": steps,
         "best_within_p99": max(within, key=lambda s: s["answered_per_s"], default=None),
     }
+
+
+def _within_limit(step: dict[str, Any]) -> bool:
+    return step["p99_ms"] is not None and step["p99_ms"] <= P99_LIMIT_MS
 
 
 def _process_groups(system: LocalSystem) -> dict[str, Any]:
