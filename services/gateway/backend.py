@@ -43,7 +43,11 @@ class EventLog:
     by one background task on a channel without confirms.
 
     Frames of all this node's stations travel together as ``station.frames``: a batch leaves
-    when it holds ``frames_per_batch`` frames or its first frame is ``frame_wait_s`` old.
+    when it holds ``frames_per_batch`` frames or ``bytes_per_batch`` of raw text, or when its
+    first frame is ``frame_wait_s`` old. Nobody waits for the log, so the wait is long enough
+    for batches of hundreds of frames at a few frames a millisecond: each batch costs the
+    gateway, RabbitMQ and the message log's writer a message and a transaction whatever it
+    holds.
 
     The queue is bounded: when the broker cannot keep up, events are dropped and counted, never
     piled up in the gateway's memory or allowed to slow down a station's answers.
@@ -56,8 +60,9 @@ class EventLog:
         source: str,
         node_id: str,
         capacity: int = 10_000,
-        frames_per_batch: int = 200,
-        frame_wait_s: float = 0.05,
+        frames_per_batch: int = 1000,
+        bytes_per_batch: int = 1024 * 1024,
+        frame_wait_s: float = 0.25,
     ) -> None:
         self._exchange = exchange
         self._source = source
@@ -65,7 +70,9 @@ class EventLog:
         self._queue: asyncio.Queue[tuple[Event, str, datetime | None]] = asyncio.Queue(capacity)
         self._task: asyncio.Task[None] | None = None
         self._frames: list[StationFrame] = []
+        self._frame_bytes = 0
         self._frames_per_batch = frames_per_batch
+        self._bytes_per_batch = bytes_per_batch
         self._frame_wait_s = frame_wait_s
         self._frame_timer: asyncio.TimerHandle | None = None
         self.dropped = 0
@@ -91,7 +98,11 @@ class EventLog:
 
     def record_frame(self, frame: StationFrame) -> None:
         self._frames.append(frame)
-        if len(self._frames) >= self._frames_per_batch:
+        self._frame_bytes += len(frame.raw)
+        if (
+            len(self._frames) >= self._frames_per_batch
+            or self._frame_bytes >= self._bytes_per_batch
+        ):
             self._flush_frames()
         elif self._frame_timer is None:
             self._frame_timer = asyncio.get_running_loop().call_later(
@@ -104,6 +115,7 @@ class EventLog:
             self._frame_timer = None
         if self._frames:
             frames, self._frames = self._frames, []
+            self._frame_bytes = 0
             self.record(StationFrames(node_id=self._node_id, frames=frames), subject=self._node_id)
 
     def _drop(self, count: int) -> None:

@@ -73,6 +73,7 @@ async def build(settings: Settings) -> GatewayNode:
         (await declare_exchanges(log_channel)).events,
         source=broker.publisher.source,
         node_id=settings.node_id,
+        frame_wait_s=settings.frame_log_wait_s,
     )
     events.start()
     admission = Admission(

@@ -49,7 +49,15 @@ class Settings(BaseSettings):
         "transaction message with that token, once; 0: the authorization service is asked "
         "every time",
     )
-    frame_log: bool = Field(default=True, description="Publish every frame as station.frame")
+    frame_log: bool = Field(
+        default=True, description="Publish every frame to the message log (station.frames)"
+    )
+    frame_log_wait_s: float = Field(
+        default=0.25,
+        gt=0,
+        description="How long a frame waits for others to share its station.frames message "
+        "(at most 1,000 frames or 1 MiB of them)",
+    )
     max_frame_bytes: int = Field(default=1024 * 1024, ge=1024)
     # Dead peers are found within ping_interval + ping_timeout (ARCHITECTURE §2: about 90 s).
     ping_interval_s: float = Field(default=60.0, gt=0)
