@@ -118,8 +118,13 @@ async def build(
     )
     # Events' writes wait a little for more to share their transaction; an operator's request
     # does not.
+    # A gateway sends up to 1,000 frames in one message (station.frames): a batch that holds
+    # one whole message commits it in one transaction.
     frame_log = FrameLog(
-        driver_uow, keep=settings.frame_limit, max_wait_s=settings.event_write_wait_s
+        driver_uow,
+        keep=settings.frame_limit,
+        max_batch=1024,
+        max_wait_s=settings.event_write_wait_s,
     )
     # A batch that can fill does not wait: at most the prefetch of events are unacknowledged,
     # shared with the message log, so a batch of half of them is as full as one gets.

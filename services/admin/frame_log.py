@@ -1,6 +1,6 @@
 """The operators' message log, written in batches: a station.frame arrives for every frame in
 both directions, two per OCPP call, so one INSERT per frame would make the log the admin
-service's main cost. Frames wait up to ``max_wait_s`` (the admin's ``event_write_wait_s``, 50 ms)
+service's main cost. Frames wait up to ``max_wait_s`` (the admin's ``event_write_wait_s``, 250 ms)
 to be written together, or until ``max_batch`` of them wait; each message is acknowledged only
 after its batch committed. The batch's statements run on the asyncpg
 connection (:mod:`opencpms_db.driver`), each compiled once: through an ORM session their

@@ -51,7 +51,7 @@ class Settings(BaseSettings):
     # The read model is off the stations' path (their answers never wait for it), so a batch
     # can wait for more events to share its transaction.
     event_write_wait_s: float = Field(
-        default=0.05,
+        default=0.25,
         ge=0,
         description="How long an event's read-model or message-log write waits for others to "
         "share its transaction",

@@ -37,7 +37,7 @@ class Settings(BaseSettings):
     # Pricing is off the stations' path (a station's StopTransaction is answered before its
     # session is priced), so a CDR can wait for others to share its transaction.
     pricing_wait_s: float = Field(
-        default=0.05,
+        default=0.25,
         ge=0,
         description="How long a session's pricing waits for others to share its transaction",
     )
