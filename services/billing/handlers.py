@@ -10,6 +10,7 @@ from __future__ import annotations
 import logging
 import uuid
 from collections.abc import Callable
+from dataclasses import dataclass
 from datetime import UTC, datetime
 from typing import Any
 
@@ -54,23 +55,51 @@ async def price_transaction(
     :class:`domain.UnpriceableSessionError` for data that can never be priced; database errors
     propagate, so the message is redelivered.
     """
-
-    async def step(work: DriverUnitOfWork) -> contract.Cdr | None:
-        row = await repository.tariff_in_force(work.connection, DEFAULT_TARIFF_ID, at=msg.ended_at)
-        if row is None:
-            raise TariffMissingError(DEFAULT_TARIFF_ID, msg.ended_at)
-        cdr = _build_cdr(msg, tariff=tariff_from_row(row), created_at=clock())
-        stored = await repository.insert_cdr(
-            work.connection, cdr_values(cdr, source_event_id=source_event_id)
-        )
-        if not stored:
-            log.info("transaction %s already has a CDR", msg.transaction_id)
-            return None
-        work.emit(contract.CdrCreated(cdr=cdr), subject=msg.station_id)
-        return cdr
-
-    cdr: contract.Cdr | None = await pricing_writes.run_work(str(msg.transaction_id), step)
+    cdr: contract.Cdr | None = await pricing_writes.run_together(
+        str(msg.transaction_id), _Pricing(msg, source_event_id, clock()), _price_many
+    )
     return cdr
+
+
+@dataclass(frozen=True)
+class _Pricing:
+    msg: TransactionEnded
+    source_event_id: str | None
+    at: datetime
+
+
+async def _price_many(work: DriverUnitOfWork, items: list[_Pricing]) -> list[contract.Cdr | None]:
+    """The sessions of a group commit in two statements, whatever their number: the tariff in
+    force at each one's end, and their CDRs. A session that cannot be priced fails the group,
+    which is then retried session by session, so it fails alone."""
+    versions = await repository.tariffs_in_force(
+        work.connection, DEFAULT_TARIFF_ID, times=[item.msg.ended_at for item in items]
+    )
+    tariffs: dict[int, contract.Tariff] = {}
+    cdrs: list[contract.Cdr] = []
+    for item, version in zip(items, versions, strict=True):
+        if version is None:
+            raise TariffMissingError(DEFAULT_TARIFF_ID, item.msg.ended_at)
+        tariff = tariffs.get(version.id)
+        if tariff is None:
+            tariff = tariffs[version.id] = tariff_from_row(version)
+        cdrs.append(_build_cdr(item.msg, tariff=tariff, created_at=item.at))
+    stored = await repository.insert_cdrs(
+        work.connection,
+        [
+            cdr_values(cdr, source_event_id=item.source_event_id)
+            for cdr, item in zip(cdrs, items, strict=True)
+        ],
+    )
+    priced: list[contract.Cdr | None] = []
+    for cdr, item in zip(cdrs, items, strict=True):
+        if cdr.cdr_id in stored:
+            work.emit(contract.CdrCreated(cdr=cdr), subject=item.msg.station_id)
+            priced.append(cdr)
+        else:
+            log.info("transaction %s already has a CDR", item.msg.transaction_id)
+            priced.append(None)
+    return priced
 
 
 def _build_cdr(

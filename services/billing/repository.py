@@ -7,11 +7,12 @@ from datetime import datetime
 from typing import cast
 
 import asyncpg
-from sqlalchemy import Table, bindparam, select
-from sqlalchemy.dialects.postgresql import insert
+from sqlalchemy import DateTime, Table, bindparam, func, select, true
+from sqlalchemy.dialects.postgresql import ARRAY, insert
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from opencpms_billing.tables import CdrRecord, TariffVersion
+from opencpms_db.array_statements import as_arrays, insert_from_arrays
 from opencpms_db.driver import DriverStatement
 from opencpms_db.paging import fetch_page
 
@@ -30,22 +31,47 @@ async def current_tariff(session: AsyncSession, tariff_id: str) -> TariffVersion
 
 
 _tariffs = cast(Table, TariffVersion.__table__)
-# Pricing a finished session runs on the driver (opencpms_db.driver); tariff changes and the
-# queries keep the ORM.
-_TARIFF_IN_FORCE = DriverStatement(
+# Pricing finished sessions runs on the driver (opencpms_db.driver); tariff changes and the
+# queries keep the ORM. For each time of an array, the version in force then: one statement
+# for the sessions a group commit prices, each with its own end time.
+_times = (
+    func.unnest(bindparam("times", type_=ARRAY(DateTime(timezone=True))))
+    .table_valued("at", with_ordinality="place")
+    .render_derived()
+)
+_version_then = (
     select(_tariffs)
-    .where(_tariffs.c.tariff_id == bindparam("tariff_id"), _tariffs.c.valid_from <= bindparam("at"))
+    .where(_tariffs.c.tariff_id == bindparam("tariff_id"), _tariffs.c.valid_from <= _times.c.at)
     .order_by(_tariffs.c.valid_from.desc(), _tariffs.c.id.desc())
     .limit(1)
+    .lateral("version_then")
+)
+_TARIFFS_IN_FORCE = DriverStatement(
+    select(_times.c.place, *_version_then.c)
+    .select_from(_times.outerjoin(_version_then, true()))
+    .order_by(_times.c.place)
 )
 
 
-async def tariff_in_force(
-    connection: asyncpg.Connection, tariff_id: str, *, at: datetime
-) -> TariffVersion | None:
-    """The version of ``tariff_id`` that applied at ``at``, detached from any session."""
-    row = await _TARIFF_IN_FORCE.fetchrow(connection, tariff_id=tariff_id, at=at)
-    return None if row is None else TariffVersion(**row)
+async def tariffs_in_force(
+    connection: asyncpg.Connection, tariff_id: str, *, times: Sequence[datetime]
+) -> list[TariffVersion | None]:
+    """The version of ``tariff_id`` that applied at each of ``times``, in their order, detached
+    from any session: one object for the times a version shares."""
+    rows = await _TARIFFS_IN_FORCE.fetch(connection, tariff_id=tariff_id, times=list(times))
+    versions: dict[int, TariffVersion] = {}
+    found: list[TariffVersion | None] = []
+    for row in rows:
+        if row["id"] is None:
+            found.append(None)
+            continue
+        version = versions.get(row["id"])
+        if version is None:
+            values = dict(row)
+            del values["place"]
+            version = versions[row["id"]] = TariffVersion(**values)
+        found.append(version)
+    return found
 
 
 async def seed_tariff(session: AsyncSession, values: dict[str, object]) -> bool:
@@ -77,17 +103,22 @@ async def add_tariff_version(session: AsyncSession, values: dict[str, object]) -
 
 
 _cdrs = cast(Table, CdrRecord.__table__)
-_INSERT_CDR = DriverStatement(
-    insert(_cdrs)
+_CDR_COLUMNS = tuple(column.name for column in _cdrs.columns)
+_INSERT_CDRS = DriverStatement(
+    insert_from_arrays(_cdrs, _CDR_COLUMNS)
     .on_conflict_do_nothing(index_elements=["transaction_id"])
     .returning(_cdrs.c.cdr_id)
 )
 
 
-async def insert_cdr(connection: asyncpg.Connection, values: dict[str, object]) -> bool:
-    """Stores a CDR; False when its transaction already has one (decided by the unique key,
-    never by a prior SELECT, so racing replicas store one)."""
-    return await _INSERT_CDR.fetchrow(connection, **values) is not None
+async def insert_cdrs(
+    connection: asyncpg.Connection, rows: Sequence[dict[str, object]]
+) -> set[str]:
+    """Stores CDRs in one statement; the ids of those stored. A CDR whose transaction already
+    has one is not (decided by the unique key, never by a prior SELECT, so racing replicas
+    store one); of two CDRs of one transaction in ``rows``, the first is stored."""
+    stored = await _INSERT_CDRS.fetch(connection, **as_arrays(rows, _CDR_COLUMNS))
+    return {row["cdr_id"] for row in stored}
 
 
 async def get_cdr(session: AsyncSession, cdr_id: str) -> CdrRecord | None:

@@ -2,14 +2,18 @@ import asyncio
 import json
 import logging
 import uuid
-from datetime import timedelta
+from datetime import UTC, datetime, timedelta
 from decimal import Decimal
 
 import pytest
 from sqlalchemy import text
 
+from opencpms_billing.handlers import price_transaction
+from opencpms_billing.tables import outbox
 from opencpms_contracts import billing
 from opencpms_db.engine import create_engine
+from opencpms_db.unit_of_work import DriverUnitOfWork
+from opencpms_db.write_batch import WriteBatch
 
 pytestmark = [pytest.mark.integration, pytest.mark.usefixtures("billing_service")]
 
@@ -21,6 +25,7 @@ REFERENCE_TARIFF = billing.SetTariff(
     tax_rate=Decimal("0.19"),
 )
 REFERENCE_DURATION = timedelta(minutes=47, seconds=30)
+NOW = datetime(2026, 12, 6, 12, tzinfo=UTC)
 
 
 async def test_a_session_is_priced_once_though_published_three_times(
@@ -189,3 +194,63 @@ async def test_a_database_failure_is_retried_until_it_clears(
 
     _, created = await cdr_events.wait_for(event.transaction_id)
     assert created.cdr.station_id == "CP-TRANSIENT"
+
+
+async def test_sessions_priced_together_each_get_their_own_tariff_and_one_cdr(
+    database_url, rpc, transaction_ended, caplog
+):
+    # The service under test prices one session at a time (see conftest), so this drives the
+    # group commit itself: three sessions in one batch, two of them the same transaction.
+    await rpc.call(
+        billing.SET_TARIFF,
+        billing.SetTariff(currency="EUR", price_per_kwh=Decimal("0.30")),
+        timeout=10,
+    )
+    ended_before_change = datetime.now(UTC)
+    await rpc.call(
+        billing.SET_TARIFF,
+        billing.SetTariff(currency="EUR", price_per_kwh=Decimal("0.60")),
+        timeout=10,
+    )
+    backlog = transaction_ended(energy_wh=10_000, ended_at=ended_before_change)
+    recent = transaction_ended(energy_wh=10_000)
+    engine = create_engine(database_url, pool_size=1)
+    committed: list[dict[str, object]] = []
+    writes = WriteBatch(
+        lambda: DriverUnitOfWork(engine, outbox, on_commit=committed.extend),
+        max_batch=3,
+        max_wait_s=10,
+    )
+    try:
+        with caplog.at_level(logging.WARNING, logger="opencpms_db.write_batch"):
+            priced = await asyncio.gather(
+                *(
+                    price_transaction(
+                        event, str(uuid.uuid4()), pricing_writes=writes, clock=lambda: NOW
+                    )
+                    for event in (backlog, recent, recent)
+                )
+            )
+    finally:
+        await engine.dispose()
+
+    # Priced in the batch's own statements, not by the one-by-one retry of a failed batch.
+    assert not caplog.records
+    first, second, repeated = priced
+    assert first is not None
+    assert second is not None
+    assert repeated is None
+    assert (first.transaction_id, first.tariff.price_per_kwh) == (
+        backlog.transaction_id,
+        Decimal("0.30"),
+    )
+    assert first.total_excl_tax == Decimal("3.00")
+    assert (second.transaction_id, second.tariff.price_per_kwh) == (
+        recent.transaction_id,
+        Decimal("0.60"),
+    )
+    assert second.total_excl_tax == Decimal("6.00")
+    assert [json.loads(row["data"])["cdr"]["cdr_id"] for row in committed] == [
+        first.cdr_id,
+        second.cdr_id,
+    ]
