@@ -72,6 +72,20 @@ def cpu_per_message(step: dict[str, Any]) -> str:
     return f"{sum(per_message.values()):.2f} in all ({groups})"
 
 
+def cpu_shares(step: dict[str, Any]) -> str:
+    """Each process group's share of the CPU the groups used. Unlike the milliseconds, the
+    shares hardly move when the machine speeds up or slows down, which it does by half within
+    an hour on the CI machine kind: a change that makes a service cheaper lowers that
+    service's share and raises the others', the simulator's too, whose work per message does
+    not change (docs/performance.md, *comparing two versions*)."""
+    total = sum(u["cpu_percent"] for u in step["usage"].values())
+    if not total:
+        return "no CPU measured"
+    return ", ".join(
+        f"{group} {100 * u['cpu_percent'] / total:.1f}" for group, u in step["usage"].items()
+    )
+
+
 def print_table(results: dict[str, Any], *, saved_to: Path) -> None:
     rows = [
         ("scenario", "stations", "booted", "msg/s", "p99 ms", "errors", "retries", "boot s"),
@@ -125,6 +139,9 @@ def print_table(results: dict[str, Any], *, saved_to: Path) -> None:
         print("CPU per answered message at saturation (ms), the simulator's included:")
         for step in results["saturation"]["steps"]:
             print(f"  {step['stations']} closed-loop stations: {cpu_per_message(step)}")
+        print("Share of that CPU by process group at saturation (%):")
+        for step in results["saturation"]["steps"]:
+            print(f"  {step['stations']} closed-loop stations: {cpu_shares(step)}")
     if results.get("db_access"):
         print()
         print("CPU per statement by database access path (a bound value echoed back):")

@@ -8,7 +8,7 @@ from typing import Any
 
 import pytest
 
-from opencpms_simulator.bench_report import cpu_per_message, merge, print_table
+from opencpms_simulator.bench_report import cpu_per_message, cpu_shares, merge, print_table
 
 
 def _part(answered: int, p99: float, actions: dict[str, dict[str, Any]]) -> dict[str, Any]:
@@ -78,6 +78,14 @@ def test_cpu_per_message_is_each_group_s_share_and_their_sum() -> None:
     assert cpu_per_message(_step(0.0)) == "nothing answered"
 
 
+def test_cpu_shares_are_each_group_s_part_of_the_cpu_measured() -> None:
+    assert cpu_shares(_step(500.0)) == "gateway 66.7, postgresql 33.3"
+    idle = _step(500.0)
+    for usage in idle["usage"].values():
+        usage["cpu_percent"] = 0.0
+    assert cpu_shares(idle) == "no CPU measured"
+
+
 def test_the_table_shows_the_saturation_steps_usage_and_cpu_per_message(
     capsys: pytest.CaptureFixture[str], tmp_path: Path
 ) -> None:
@@ -101,4 +109,5 @@ def test_the_table_shows_the_saturation_steps_usage_and_cpu_per_message(
     ) in out
     assert "c. saturation, 20 closed-loop: gateway 50% 190 MiB, postgresql 25% 900 MiB" in out
     assert "20 closed-loop stations: 1.50 in all (gateway 1.00, postgresql 0.50)" in out
+    assert "20 closed-loop stations: gateway 66.7, postgresql 33.3" in out
     assert f"all figures: {tmp_path / 'bench.json'}" in out
