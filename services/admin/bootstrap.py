@@ -117,9 +117,8 @@ async def build(
         delivery_limit=settings.delivery_limit,
     )
     # Events' writes wait a little for more to share their transaction; an operator's request
-    # does not.
-    # A gateway sends up to 1,000 frames in one message (station.frames): a batch that holds
-    # one whole message commits it in one transaction.
+    # does not. A gateway sends up to 1,000 frames in one message (station.frames), so a frame
+    # batch holds a whole message.
     frame_log = FrameLog(
         driver_uow,
         keep=settings.frame_limit,

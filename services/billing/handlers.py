@@ -56,7 +56,7 @@ async def price_transaction(
     propagate, so the message is redelivered.
     """
     cdr: contract.Cdr | None = await pricing_writes.run_together(
-        str(msg.transaction_id), _Pricing(msg, source_event_id, clock()), _price_many
+        str(msg.transaction_id), _Pricing(msg, source_event_id, created_at=clock()), _price_many
     )
     return cdr
 
@@ -65,7 +65,7 @@ async def price_transaction(
 class _Pricing:
     msg: TransactionEnded
     source_event_id: str | None
-    at: datetime
+    created_at: datetime
 
 
 async def _price_many(work: DriverUnitOfWork, items: list[_Pricing]) -> list[contract.Cdr | None]:
@@ -83,7 +83,7 @@ async def _price_many(work: DriverUnitOfWork, items: list[_Pricing]) -> list[con
         tariff = tariffs.get(version.id)
         if tariff is None:
             tariff = tariffs[version.id] = tariff_from_row(version)
-        cdrs.append(_build_cdr(item.msg, tariff=tariff, created_at=item.at))
+        cdrs.append(_build_cdr(item.msg, tariff=tariff, created_at=item.created_at))
     stored = await repository.insert_cdrs(
         work.connection,
         [
