@@ -143,16 +143,18 @@ _UNREACHABLE = (OSError, asyncpg.PostgresConnectionError, asyncpg.InterfaceError
 async def _apply(work: DriverUnitOfWork, batch: list[_Pending]) -> list[Any]:
     """Every write of a sorted batch in key order, then each bulk step once for its items.
 
-    A bulk item whose key a single step of the batch also has runs alone, in its place in the
-    key order, so the writes of one key keep the order they arrived in."""
+    A bulk item whose key the batch also gives a single step, or another bulk step, runs alone,
+    in its place in the key order, so the writes of one key keep the order they arrived in."""
     results: list[Any] = [None] * len(batch)
-    single_keys = {pending.key for pending in batch if pending.together is None}
+    kinds: dict[str, set[ManyStep | None]] = {}
+    for pending in batch:
+        kinds.setdefault(pending.key, set()).add(pending.together)
     together: dict[ManyStep, list[int]] = {}
     for place, pending in enumerate(batch):
         if pending.together is None:
             assert pending.step is not None
             results[place] = await pending.step(work)
-        elif pending.key in single_keys:
+        elif len(kinds[pending.key]) > 1:
             results[place] = (await pending.together(work, [pending.item]))[0]
         else:
             together.setdefault(pending.together, []).append(place)

@@ -221,6 +221,29 @@ async def test_a_bulk_item_keeps_its_place_beside_a_single_write_of_its_key(
     assert ran == ["bulk:b1", "b2", "bulk:a1,c1"]
 
 
+async def test_items_of_one_key_in_two_bulk_steps_keep_their_order(engine: AsyncEngine) -> None:
+    batch = _batch(engine)
+    ran: list[str] = []
+
+    def bulk(name: str):  # type: ignore[no-untyped-def]
+        async def run(work: DriverUnitOfWork, items: list[str]) -> list[None]:
+            ran.append(f"{name}:" + ",".join(items))
+            return [None] * len(items)
+
+        return run
+
+    first, second = bulk("first"), bulk("second")
+    # Key "b" has an item of each step, the second step's arriving first, while the batch meets
+    # the first step first (key "a"): run in bulk, b2 would go before b1.
+    await asyncio.gather(
+        batch.run_together("b", "b1", second),
+        batch.run_together("b", "b2", first),
+        batch.run_together("a", "a1", first),
+        batch.run_together("c", "c1", second),
+    )
+    assert ran == ["second:b1", "first:b2", "first:a1", "second:c1"]
+
+
 async def test_a_batch_the_database_cannot_take_fails_at_once_not_one_by_one(
     engine: AsyncEngine,
 ) -> None:
