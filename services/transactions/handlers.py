@@ -30,6 +30,7 @@ from opencpms_db.write_batch import WriteBatch
 from opencpms_transactions import domain, records, repository, steps
 from opencpms_transactions.clock import Clock
 from opencpms_transactions.errors import TransactionNotFoundError
+from opencpms_transactions.tables import LockedTransaction
 from opencpms_transactions.updates import update_transaction
 
 log = logging.getLogger(__name__)
@@ -121,7 +122,10 @@ async def _start_2(
 async def end_transaction(
     msg: contract.EndTransaction, *, writes: WriteBatch, clock: Clock
 ) -> contract.TransactionAccepted:
-    return await writes.run_work(steps.lock_order(msg), lambda work: _end(work, msg, clock()))
+    accepted: contract.TransactionAccepted = await writes.run_together(
+        steps.lock_order(msg), (msg, clock()), _end_many
+    )
+    return accepted
 
 
 async def _end(
@@ -133,22 +137,75 @@ async def _end(
     if not claimed:
         return steps.accepted(row, duplicate=True)
     await steps.record_values(work, row, msg.meter_values, now)
-    if row.status == steps.ENDED:
-        log.info("%s ended transaction %s again", row.station_id, row.id)
-        accepted = steps.accepted(row, duplicate=True)
-    else:
-        row.status = steps.ENDED
-        row.ended_at = msg.ended_at
-        row.stop_reason = msg.stop_reason
-        if msg.meter_stop_wh is not None:
-            row.meter_stop_wh = msg.meter_stop_wh
-        if row.id_token is None and msg.id_token is not None:
-            steps.set_token(row, msg.id_token)
-        row.energy_wh = steps.energy(row)
-        work.emit(records.ended_event(row), subject=row.station_id)
-        accepted = steps.accepted(row, duplicate=False)
+    accepted = _close(work, row, msg)
     await repository.save(work.connection, row)
     return accepted
+
+
+async def _end_many(
+    work: DriverUnitOfWork, items: list[tuple[contract.EndTransaction, datetime]]
+) -> list[contract.TransactionAccepted]:
+    """:func:`_end` for many messages at once, in three statements rather than three or four
+    per message, as :func:`opencpms_transactions.updates._update_many` applies updates: rows
+    locked and seqNos claimed, samples stored, rows written. A transaction never seen and a
+    second message of one transaction run message by message, in order."""
+    answers: list[contract.TransactionAccepted | None] = [None] * len(items)
+    first: dict[tuple[str, str], int] = {}
+    one_by_one: list[int] = []
+    for place, (msg, _now) in enumerate(items):
+        key = (msg.station_id, msg.station_transaction_id)
+        if key in first:
+            one_by_one.append(place)
+        else:
+            first[key] = place
+    found = await repository.locked_and_claimed_many(
+        work.connection, [(*key, items[place][0].seq_no) for key, place in first.items()]
+    )
+    applied: list[tuple[int, LockedTransaction]] = []
+    samples: list[dict[str, Any]] = []
+    for key, place in first.items():
+        msg, _now = items[place]
+        if key not in found:
+            one_by_one.append(place)
+            continue
+        row, claimed = found[key]
+        if not claimed:
+            assert msg.seq_no is not None  # only a seqNo can have been applied before
+            steps.log_replay(row, msg.seq_no)
+            answers[place] = steps.accepted(row, duplicate=True)
+            continue
+        applied.append((place, row))
+        samples += steps.sample_rows(row, msg.meter_values)
+    stored = await repository.insert_samples_of_transactions(work.connection, samples)
+    for place, row in applied:
+        msg, now = items[place]
+        steps.fold(row, msg.meter_values, stored[row.id], now)
+        answers[place] = _close(work, row, msg)
+    await repository.save_many(work.connection, [row for _place, row in applied])
+    for place in sorted(one_by_one):
+        answers[place] = await _end(work, *items[place])
+    done = [answer for answer in answers if answer is not None]
+    assert len(done) == len(items), "every message is answered"
+    return done
+
+
+def _close(
+    work: DriverUnitOfWork, row: LockedTransaction, msg: contract.EndTransaction
+) -> contract.TransactionAccepted:
+    """Ends the transaction and emits ``transaction.ended``, unless it had ended before."""
+    if row.status == steps.ENDED:
+        log.info("%s ended transaction %s again", row.station_id, row.id)
+        return steps.accepted(row, duplicate=True)
+    row.status = steps.ENDED
+    row.ended_at = msg.ended_at
+    row.stop_reason = msg.stop_reason
+    if msg.meter_stop_wh is not None:
+        row.meter_stop_wh = msg.meter_stop_wh
+    if row.id_token is None and msg.id_token is not None:
+        steps.set_token(row, msg.id_token)
+    row.energy_wh = steps.energy(row)
+    work.emit(records.ended_event(row), subject=row.station_id)
+    return steps.accepted(row, duplicate=False)
 
 
 async def record_meter_values(

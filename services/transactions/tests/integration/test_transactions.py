@@ -506,3 +506,90 @@ async def test_updates_arriving_together_are_applied_in_bulk_each_as_if_alone(
     finally:
         await connection.close()
     assert commits < 11
+
+
+def end_2(station_id: str, tx_id: str, seq_no: int, minutes: float, wh: int):
+    return tx.EndTransaction(
+        station_id=station_id,
+        station_transaction_id=tx_id,
+        seq_no=seq_no,
+        ended_at=T0 + timedelta(minutes=minutes),
+        meter_stop_wh=wh,
+        meter_values=[energy(minutes, wh, context="Transaction.End")],
+    )
+
+
+async def test_ends_arriving_together_are_applied_in_bulk_each_as_if_alone(
+    rpc, database_url, events, station_id
+):
+    """Ends arriving together are written in a few statements for all of them; a replay, an
+    end sent twice under new seqNos, an update and the end of one transaction, and a
+    transaction never seen still come out as they would alone."""
+    stations = [f"{station_id}-E{n:02}" for n in range(12)]
+    tx_ids = [await start_2(rpc, station, meter_start_wh=1000) for station in stations]
+    await call(rpc, tx.END_TRANSACTION, end_2(stations[0], tx_ids[0], 1, 30, 4000))
+    unknown_station, unknown_tx = f"{station_id}-E99", str(uuid.uuid4())
+    together = [
+        end_2(station, tx_id, 2, 40 + n, 1000 + 500 * n)
+        for n, (station, tx_id) in enumerate(zip(stations, tx_ids, strict=True))
+        if n > 1
+    ]
+    together += [
+        end_2(stations[0], tx_ids[0], 1, 31, 9999),  # seqNo 1 again: a replay
+        end_2(stations[0], tx_ids[0], 2, 32, 8888),  # ended already, under a new seqNo
+        update_2(stations[1], tx_ids[1], 1, 20, 2500),  # one transaction's update, then end
+        end_2(stations[1], tx_ids[1], 2, 45, 3500),
+        end_2(unknown_station, unknown_tx, 5, 50, 4200),  # its start never arrived
+    ]
+    answers = await asyncio.gather(
+        *(
+            call(
+                rpc,
+                tx.UPDATE_TRANSACTION
+                if isinstance(m, tx.UpdateTransaction)
+                else tx.END_TRANSACTION,
+                m,
+            )
+            for m in together
+        )
+    )
+
+    assert [answer.duplicate for answer in answers] == [False] * 10 + [True, True] + [False] * 3
+    for n, answer in enumerate(answers[:10], start=2):
+        detail = await call(
+            rpc, tx.GET_TRANSACTION, tx.TransactionRef(transaction_id=answer.transaction_id)
+        )
+        assert (detail.station_id, detail.status, detail.energy_wh) == (
+            stations[n],
+            tx.TransactionStatus.ENDED,
+            500 * n,
+        )
+    first = await call(
+        rpc, tx.GET_TRANSACTION, tx.TransactionRef(transaction_id=answers[10].transaction_id)
+    )
+    assert first.energy_wh == 3000  # ended at 4000 Wh; neither 9999 nor 8888 applied
+    second = await call(
+        rpc, tx.GET_TRANSACTION, tx.TransactionRef(transaction_id=answers[13].transaction_id)
+    )
+    assert (second.status, second.energy_wh, len(second.meter_values)) == (
+        tx.TransactionStatus.ENDED,
+        2500,
+        2,
+    )
+    unknown = await call(
+        rpc, tx.GET_TRANSACTION, tx.TransactionRef(transaction_id=answers[14].transaction_id)
+    )
+    assert (unknown.station_id, unknown.status) == (unknown_station, tx.TransactionStatus.ENDED)
+    await barrier(rpc, events)
+    for station in stations:
+        assert events.of(station).count("transaction.ended") == 1
+    connection = await asyncpg.connect(plain_url(database_url))
+    try:
+        commits = await connection.fetchval(
+            "SELECT count(DISTINCT xmin::text) FROM transactions.transactions"
+            " WHERE station_id = ANY($1::text[])",
+            stations[2:],
+        )
+    finally:
+        await connection.close()
+    assert commits < 10
