@@ -145,48 +145,15 @@ async def _end(
 async def _end_many(
     work: DriverUnitOfWork, items: list[tuple[contract.EndTransaction, datetime]]
 ) -> list[contract.TransactionAccepted]:
-    """:func:`_end` for many messages at once, in three statements rather than three or four
-    per message, as :func:`opencpms_transactions.updates._update_many` applies updates: rows
-    locked and seqNos claimed, samples stored, rows written. A transaction never seen and a
-    second message of one transaction run message by message, in order."""
-    answers: list[contract.TransactionAccepted | None] = [None] * len(items)
-    first: dict[tuple[str, str], int] = {}
-    one_by_one: list[int] = []
-    for place, (msg, _now) in enumerate(items):
-        key = (msg.station_id, msg.station_transaction_id)
-        if key in first:
-            one_by_one.append(place)
-        else:
-            first[key] = place
-    found = await repository.locked_and_claimed_many(
-        work.connection, [(*key, items[place][0].seq_no) for key, place in first.items()]
+    """:func:`_end` for many messages at once (:func:`steps.apply_in_bulk`), as the updates
+    are applied."""
+    return await steps.apply_in_bulk(
+        work,
+        items,
+        prepare=lambda _row, _msg: None,
+        finish=lambda work, row, msg, _stored, _prepared: _close(work, row, msg),
+        alone=_end,
     )
-    applied: list[tuple[int, LockedTransaction]] = []
-    samples: list[dict[str, Any]] = []
-    for key, place in first.items():
-        msg, _now = items[place]
-        if key not in found:
-            one_by_one.append(place)
-            continue
-        row, claimed = found[key]
-        if not claimed:
-            assert msg.seq_no is not None  # only a seqNo can have been applied before
-            steps.log_replay(row, msg.seq_no)
-            answers[place] = steps.accepted(row, duplicate=True)
-            continue
-        applied.append((place, row))
-        samples += steps.sample_rows(row, msg.meter_values)
-    stored = await repository.insert_samples_of_transactions(work.connection, samples)
-    for place, row in applied:
-        msg, now = items[place]
-        steps.fold(row, msg.meter_values, stored[row.id], now)
-        answers[place] = _close(work, row, msg)
-    await repository.save_many(work.connection, [row for _place, row in applied])
-    for place in sorted(one_by_one):
-        answers[place] = await _end(work, *items[place])
-    done = [answer for answer in answers if answer is not None]
-    assert len(done) == len(items), "every message is answered"
-    return done
 
 
 def _close(

@@ -8,8 +8,9 @@ of work the caller holds.
 from __future__ import annotations
 
 import logging
+from collections.abc import Awaitable, Callable
 from datetime import datetime
-from typing import Any
+from typing import Any, TypeVar
 
 from opencpms_contracts import transactions as contract
 from opencpms_contracts.common import IdToken, MeterValue
@@ -21,6 +22,9 @@ log = logging.getLogger(__name__)
 
 RUNNING = contract.TransactionStatus.RUNNING.value
 ENDED = contract.TransactionStatus.ENDED.value
+
+LaterMessage = TypeVar("LaterMessage", contract.UpdateTransaction, contract.EndTransaction)
+Prepared = TypeVar("Prepared")
 
 
 def lock_order(
@@ -188,3 +192,64 @@ def accepted(row: LockedTransaction, *, duplicate: bool) -> contract.Transaction
         station_transaction_id=row.station_transaction_id,
         duplicate=duplicate,
     )
+
+
+async def apply_in_bulk(
+    work: DriverUnitOfWork,
+    items: list[tuple[LaterMessage, datetime]],
+    *,
+    prepare: Callable[[LockedTransaction, LaterMessage], Prepared],
+    finish: Callable[
+        [DriverUnitOfWork, LockedTransaction, LaterMessage, int, Prepared],
+        contract.TransactionAccepted,
+    ],
+    alone: Callable[
+        [DriverUnitOfWork, LaterMessage, datetime], Awaitable[contract.TransactionAccepted]
+    ],
+) -> list[contract.TransactionAccepted]:
+    """Later messages of many transactions (updates, or ends) in three statements rather than
+    three or four each: rows locked and seqNos claimed, samples stored, rows written (the
+    outbox with the commit). Each message's row gets ``prepare`` before its samples are
+    stored, and ``finish`` (with how many were new) once they are folded in; ``finish``
+    answers it. What the bulk path does not cover (a transaction never seen, a second message
+    of the same transaction) then runs message by message through ``alone``, in order."""
+    answers: list[contract.TransactionAccepted | None] = [None] * len(items)
+    first: dict[tuple[str, str], int] = {}
+    one_by_one: list[int] = []
+    key: tuple[str, str]
+    for place, (msg, _now) in enumerate(items):
+        key = (msg.station_id, msg.station_transaction_id)
+        if key in first:
+            one_by_one.append(place)
+        else:
+            first[key] = place
+    keys: list[tuple[str, str, int | None]] = []
+    for (station_id, station_transaction_id), place in first.items():
+        keys.append((station_id, station_transaction_id, items[place][0].seq_no))
+    found = await repository.locked_and_claimed_many(work.connection, keys)
+    applied: list[tuple[int, LockedTransaction, Prepared]] = []
+    samples: list[dict[str, Any]] = []
+    for key, place in first.items():
+        msg, _now = items[place]
+        if key not in found:
+            one_by_one.append(place)
+            continue
+        row, claimed = found[key]
+        if not claimed:
+            assert msg.seq_no is not None  # only a seqNo can have been applied before
+            log_replay(row, msg.seq_no)
+            answers[place] = accepted(row, duplicate=True)
+            continue
+        applied.append((place, row, prepare(row, msg)))
+        samples += sample_rows(row, msg.meter_values)
+    stored = await repository.insert_samples_of_transactions(work.connection, samples)
+    for place, row, prepared in applied:
+        msg, now = items[place]
+        fold(row, msg.meter_values, stored[row.id], now)
+        answers[place] = finish(work, row, msg, stored[row.id], prepared)
+    await repository.save_many(work.connection, [row for _place, row, _prepared in applied])
+    for place in sorted(one_by_one):
+        answers[place] = await alone(work, *items[place])
+    done = [answer for answer in answers if answer is not None]
+    assert len(done) == len(items), "every message is answered"
+    return done

@@ -4,7 +4,6 @@ the message stations send most, so the updates of a group commit are applied in 
 from __future__ import annotations
 
 from datetime import datetime
-from typing import Any
 
 from opencpms_contracts import transactions as contract
 from opencpms_db.unit_of_work import DriverUnitOfWork
@@ -41,50 +40,10 @@ async def _update(
 async def _update_many(
     work: DriverUnitOfWork, items: list[tuple[contract.UpdateTransaction, datetime]]
 ) -> list[contract.TransactionAccepted]:
-    """:func:`_update` for many messages at once, in four statements rather than four per
-    message: rows locked and seqNos claimed, samples stored, rows written (the outbox with the
-    commit). What the bulk path does not cover (a transaction never seen, a second message of
-    the same transaction) then runs message by message, in order."""
-    answers: list[contract.TransactionAccepted | None] = [None] * len(items)
-    first: dict[tuple[str, str], int] = {}
-    one_by_one: list[int] = []
-    for place, (msg, _now) in enumerate(items):
-        key = (msg.station_id, msg.station_transaction_id)
-        if key in first:
-            one_by_one.append(place)
-        else:
-            first[key] = place
-    found = await repository.locked_and_claimed_many(
-        work.connection, [(*key, items[place][0].seq_no) for key, place in first.items()]
+    """:func:`_update` for many messages at once (:func:`steps.apply_in_bulk`)."""
+    return await steps.apply_in_bulk(
+        work, items, prepare=_take_token_and_state, finish=_updated, alone=_update
     )
-    applied: list[tuple[int, LockedTransaction, bool]] = []
-    samples: list[dict[str, Any]] = []
-    for key, place in first.items():
-        msg, now = items[place]
-        if key not in found:
-            one_by_one.append(place)
-            continue
-        row, claimed = found[key]
-        if not claimed:
-            assert msg.seq_no is not None  # only a seqNo can have been applied before
-            steps.log_replay(row, msg.seq_no)
-            answers[place] = steps.accepted(row, duplicate=True)
-            continue
-        applied.append((place, row, _take_token_and_state(row, msg)))
-        samples += steps.sample_rows(row, msg.meter_values)
-    stored = await repository.insert_samples_of_transactions(work.connection, samples)
-    for place, row, changed_state in applied:
-        msg, now = items[place]
-        steps.fold(row, msg.meter_values, stored[row.id], now)
-        answers[place] = _updated(
-            work, row, msg, stored=stored[row.id], changed_state=changed_state
-        )
-    await repository.save_many(work.connection, [row for _place, row, _changed in applied])
-    for place in sorted(one_by_one):
-        answers[place] = await _update(work, *items[place])
-    done = [answer for answer in answers if answer is not None]
-    assert len(done) == len(items), "every message is answered"
-    return done
 
 
 def _take_token_and_state(row: LockedTransaction, msg: contract.UpdateTransaction) -> bool:
@@ -101,7 +60,6 @@ def _updated(
     work: DriverUnitOfWork,
     row: LockedTransaction,
     msg: contract.UpdateTransaction,
-    *,
     stored: int,
     changed_state: bool,
 ) -> contract.TransactionAccepted:

@@ -69,6 +69,21 @@ async def start_2(rpc, station_id: str, *, meter_start_wh: int) -> str:
     return tx_id
 
 
+async def commits_of(database_url: str, stations: list[str]) -> int:
+    """How many database transactions wrote the stations' transaction rows: rows written in
+    one share its ``xmin``."""
+    connection = await asyncpg.connect(plain_url(database_url))
+    try:
+        commits: int = await connection.fetchval(
+            "SELECT count(DISTINCT xmin::text) FROM transactions.transactions"
+            " WHERE station_id = ANY($1::text[])",
+            stations,
+        )
+    finally:
+        await connection.close()
+    return commits
+
+
 async def barrier(rpc, events) -> None:
     """Every event emitted before this call has been delivered once it returns: the relay
     publishes in commit order and the subscriber's queue keeps it."""
@@ -437,15 +452,7 @@ async def test_messages_of_many_stations_arriving_together_share_commits(
     )
     assert len({answer.transaction_id for answer in answers}) == 30
     assert not any(answer.duplicate for answer in answers)
-    connection = await asyncpg.connect(plain_url(database_url))
-    try:
-        commits = await connection.fetchval(
-            "SELECT count(DISTINCT xmin::text) FROM transactions.transactions"
-            " WHERE station_id = ANY($1::text[])",
-            stations,
-        )
-    finally:
-        await connection.close()
+    commits = await commits_of(database_url, stations)
     assert 1 <= commits < 30
     for station in stations:
         await events.wait_for(station, "transaction.started")
@@ -496,15 +503,7 @@ async def test_updates_arriving_together_are_applied_in_bulk_each_as_if_alone(
     assert first.energy_wh == 2000  # 3000 - 1000; the replay's 9999 was not applied
     assert len(first.meter_values) == 2
     await events.wait_for(unknown_station, "transaction.started")
-    connection = await asyncpg.connect(plain_url(database_url))
-    try:
-        commits = await connection.fetchval(
-            "SELECT count(DISTINCT xmin::text) FROM transactions.transactions"
-            " WHERE station_id = ANY($1::text[])",
-            stations[1:],
-        )
-    finally:
-        await connection.close()
+    commits = await commits_of(database_url, stations[1:])
     assert commits < 11
 
 
@@ -583,13 +582,5 @@ async def test_ends_arriving_together_are_applied_in_bulk_each_as_if_alone(
     await barrier(rpc, events)
     for station in stations:
         assert events.of(station).count("transaction.ended") == 1
-    connection = await asyncpg.connect(plain_url(database_url))
-    try:
-        commits = await connection.fetchval(
-            "SELECT count(DISTINCT xmin::text) FROM transactions.transactions"
-            " WHERE station_id = ANY($1::text[])",
-            stations[2:],
-        )
-    finally:
-        await connection.close()
+    commits = await commits_of(database_url, stations[2:])
     assert commits < 10
