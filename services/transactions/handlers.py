@@ -1,5 +1,6 @@
-"""Use cases of the transactions service: the station's transaction messages (the update, the
-one stations send most, in :mod:`updates`; what they share in :mod:`steps`) and the queries.
+"""Use cases of the transactions service: the station's transaction messages (the start in
+:mod:`starts`, the update, the one stations send most, in :mod:`updates`; what they share in
+:mod:`steps`) and the queries.
 
 Each takes the message and keyword-only dependencies (``writes``, ``sessions``, ``clock``)
 bound by the composition root; ``HANDLERS`` routes every RPC operation of the service.
@@ -27,9 +28,10 @@ from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 from opencpms_contracts import transactions as contract
 from opencpms_db.unit_of_work import DriverUnitOfWork
 from opencpms_db.write_batch import WriteBatch
-from opencpms_transactions import domain, records, repository, steps
+from opencpms_transactions import records, repository, steps
 from opencpms_transactions.clock import Clock
 from opencpms_transactions.errors import TransactionNotFoundError
+from opencpms_transactions.starts import start_transaction
 from opencpms_transactions.tables import LockedTransaction
 from opencpms_transactions.updates import update_transaction
 
@@ -40,83 +42,6 @@ Sessions = async_sessionmaker[AsyncSession]
 
 
 # -- station messages -------------------------------------------------------------------------
-
-
-async def start_transaction(
-    msg: contract.StartTransaction, *, writes: WriteBatch, clock: Clock
-) -> contract.TransactionAccepted:
-    async def step(work: DriverUnitOfWork) -> contract.TransactionAccepted:
-        if msg.station_transaction_id is None:
-            return await _start_16(work, msg, clock())
-        return await _start_2(work, msg, msg.station_transaction_id, clock())
-
-    return await writes.run_work(steps.lock_order(msg), step)
-
-
-async def _start_16(
-    work: DriverUnitOfWork, msg: contract.StartTransaction, now: datetime
-) -> contract.TransactionAccepted:
-    key = domain.start_key(
-        evse_id=msg.evse_id,
-        connector_id=msg.connector_id,
-        started_at=msg.started_at,
-        id_token=msg.id_token.value if msg.id_token else None,
-    )
-    transaction_id = await repository.next_transaction_id(work.connection)
-    values = steps.new_row(msg, station_transaction_id=str(transaction_id), now=now)
-    created = await repository.insert_transaction(
-        work.connection,
-        {**values, "id": transaction_id, "start_key": key},
-        unique_on=("station_id", "start_key"),
-    )
-    if created is None:
-        existing = await repository.by_start_key(work.connection, msg.station_id, key)
-        log.info("%s repeated StartTransaction %s", msg.station_id, existing.id)
-        return steps.accepted(existing, duplicate=True)
-    await steps.record_values(work, created, msg.meter_values, now)
-    await repository.save(work.connection, created)
-    work.emit(records.started_event(created), subject=created.station_id)
-    return steps.accepted(created, duplicate=False)
-
-
-async def _start_2(
-    work: DriverUnitOfWork,
-    msg: contract.StartTransaction,
-    station_transaction_id: str,
-    now: datetime,
-) -> contract.TransactionAccepted:
-    values = steps.new_row(msg, station_transaction_id=station_transaction_id, now=now)
-    created = await repository.insert_transaction(
-        work.connection, values, unique_on=("station_id", "station_transaction_id")
-    )
-    if created is not None:
-        await steps.claim(work, created, msg.seq_no)
-        await steps.record_values(work, created, msg.meter_values, now)
-        await repository.save(work.connection, created)
-        work.emit(records.started_event(created), subject=created.station_id)
-        return steps.accepted(created, duplicate=False)
-    row = await steps.locked(work, msg.station_id, station_transaction_id)
-    assert row is not None  # inserted by the earlier message the insert collided with
-    if not await steps.claim(work, row, msg.seq_no):
-        return steps.accepted(row, duplicate=True)
-    # The transaction was created from a later event whose Started had not arrived (an offline
-    # queue delivered out of order): fill in what only the start knows.
-    if row.implicit:
-        row.implicit = False
-        row.evse_id, row.connector_id = msg.evse_id, msg.connector_id
-        row.started_at = min(row.started_at, msg.started_at)
-    if row.id_token is None and msg.id_token is not None:
-        steps.set_token(row, msg.id_token)
-    if row.id_token_info is None and msg.id_token_info is not None:
-        row.id_token_info = msg.id_token_info.model_dump(mode="json")
-    if row.meter_start_wh is None:
-        row.meter_start_wh = msg.meter_start_wh
-    if row.reservation_id is None:
-        row.reservation_id = msg.reservation_id
-    await steps.record_values(work, row, msg.meter_values, now)
-    row.energy_wh = steps.energy(row)
-    await repository.save(work.connection, row)
-    return steps.accepted(row, duplicate=False)
 
 
 async def end_transaction(

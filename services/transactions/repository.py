@@ -198,6 +198,93 @@ async def locked_and_claimed(
     return LockedTransaction(**values), claimed
 
 
+# New transactions of many starts in one statement, each 2.0.1 start's seqNo claimed with it.
+# Every row draws its id; a 1.6 row's station transaction id is that id (the transactionId its
+# station is answered). A start whose row exists (either unique key) is left out of the answer.
+_INSERT_NEW = DriverStatement(
+    text(
+        """
+        WITH numbered AS (
+            SELECT nextval('transactions.transaction_ids') AS id, w.*
+            FROM unnest(
+                CAST(:station_ids AS text[]),
+                CAST(:station_transaction_ids AS text[]),
+                CAST(:start_keys AS text[]),
+                CAST(:evse_ids AS integer[]),
+                CAST(:connector_ids AS integer[]),
+                CAST(:id_tokens AS text[]),
+                CAST(:id_token_types AS text[]),
+                CAST(:id_token_infos AS text[]),
+                CAST(:started_ats AS timestamptz[]),
+                CAST(:meter_start_whs AS bigint[]),
+                CAST(:charging_states AS text[]),
+                CAST(:reservation_ids AS bigint[]),
+                CAST(:updated_ats AS timestamptz[]),
+                CAST(:seq_nos AS bigint[])
+            ) WITH ORDINALITY AS w(
+                station_id, station_transaction_id, start_key, evse_id, connector_id, id_token,
+                id_token_type, id_token_info, started_at, meter_start_wh, charging_state,
+                reservation_id, updated_at, seq_no, place
+            )
+        ), created AS (
+            INSERT INTO transactions.transactions (
+                id, station_id, station_transaction_id, start_key, evse_id, connector_id, status,
+                implicit, id_token, id_token_type, id_token_info, started_at, meter_start_wh,
+                energy_wh, charging_state, reservation_id, updated_at
+            )
+            SELECT id, station_id, coalesce(station_transaction_id, id::text), start_key,
+                evse_id, connector_id, :status, false, id_token, id_token_type,
+                CAST(id_token_info AS jsonb),
+                started_at, meter_start_wh, 0, charging_state, reservation_id, updated_at
+            FROM numbered
+            ORDER BY place
+            ON CONFLICT DO NOTHING
+            RETURNING *
+        ), claimed AS (
+            INSERT INTO transactions.seen_seq_nos (transaction_id, seq_no)
+            SELECT created.id, numbered.seq_no
+            FROM created JOIN numbered ON numbered.id = created.id
+            WHERE numbered.seq_no IS NOT NULL
+        )
+        SELECT * FROM created
+        """
+    )
+)
+NEW_ROW_COLUMNS = (
+    "station_id",
+    "station_transaction_id",
+    "start_key",
+    "evse_id",
+    "connector_id",
+    "id_token",
+    "id_token_type",
+    "id_token_info",
+    "started_at",
+    "meter_start_wh",
+    "charging_state",
+    "reservation_id",
+    "updated_at",
+    "seq_no",
+)
+
+
+async def insert_new_transactions(
+    connection: asyncpg.Connection, rows: Sequence[dict[str, Any]], *, status: str
+) -> list[LockedTransaction]:
+    """The transactions of many starts inserted at once (``rows`` of :data:`NEW_ROW_COLUMNS`,
+    ``station_transaction_id`` None for a 1.6 start, ``id_token_info`` as JSON text, ``seq_no``
+    the 2.0.1 seqNo to claim), in
+    ``status``; the rows created. A start whose business key, ``(station_id, start_key)`` or
+    ``(station_id, station_transaction_id)``, exists already creates none; at most one start
+    of ``rows`` may carry each key. Like :func:`insert_transaction`, the new rows need no
+    lock."""
+    if not rows:
+        return []
+    params = {f"{name}s": [row[name] for row in rows] for name in NEW_ROW_COLUMNS}
+    found = await _INSERT_NEW.fetch(connection, status=status, **params)
+    return [LockedTransaction(**record) for record in found]
+
+
 # The rows of many (station, transaction) keys locked in one statement, each with its seqNo
 # claimed. Locks are taken in the keys' byte order, the order in which a group commit sorts its
 # messages (opencpms_db.write_batch), so that groups mostly queue behind each other; a deadlock

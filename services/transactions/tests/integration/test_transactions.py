@@ -458,6 +458,65 @@ async def test_messages_of_many_stations_arriving_together_share_commits(
         await events.wait_for(station, "transaction.started")
 
 
+async def test_starts_arriving_together_are_inserted_in_bulk_each_as_if_alone(
+    rpc, database_url, events, station_id
+):
+    """Starts of 1.6 and 2.0.1 stations arriving together are inserted in a few statements for
+    all of them; a 1.6 start sent again, a start sent twice at once and a 2.0.1 start that a
+    later event of its transaction overtook still come out as they would alone."""
+    stations = [f"{station_id}-S{n:02}" for n in range(12)]
+    retried = await call(rpc, tx.START_TRANSACTION, start_16(stations[0]))
+    overtaken = str(uuid.uuid4())
+    implicit = await call(rpc, tx.UPDATE_TRANSACTION, update_2(stations[1], overtaken, 1, 5, 2500))
+    tx_ids = {n: str(uuid.uuid4()) for n in range(3, 12, 2)}
+
+    def new_start(n: int) -> tx.StartTransaction:
+        tx_id = {"station_transaction_id": tx_ids[n], "seq_no": 0} if n in tx_ids else {}
+        return start_16(stations[n], meter_values=[energy(0, 1000 + 100 * n)], **tx_id)
+
+    together = [new_start(n) for n in range(2, 12)]
+    together += [
+        start_16(stations[0]),  # sent again later: the transaction it started
+        new_start(2),  # 1.6, sent twice at once
+        new_start(3),  # 2.0.1, seqNo 0 twice at once
+        start_16(stations[1], station_transaction_id=overtaken, seq_no=0, meter_start_wh=1000),
+    ]
+    answers = await asyncio.gather(*(call(rpc, tx.START_TRANSACTION, m) for m in together))
+
+    assert [answer.duplicate for answer in answers] == [False] * 10 + [True, True, True, False]
+    assert answers[10].transaction_id == retried.transaction_id
+    assert answers[11].transaction_id == answers[0].transaction_id
+    assert answers[12].transaction_id == answers[1].transaction_id
+    assert answers[13].transaction_id == implicit.transaction_id
+    for n, answer in enumerate(answers[:10], start=2):
+        if n in tx_ids:
+            assert answer.station_transaction_id == tx_ids[n]
+        else:
+            assert answer.station_transaction_id == str(answer.transaction_id)
+        detail = await call(
+            rpc, tx.GET_TRANSACTION, tx.TransactionRef(transaction_id=answer.transaction_id)
+        )
+        assert (detail.station_id, detail.status, detail.energy_wh) == (
+            stations[n],
+            tx.TransactionStatus.RUNNING,
+            100 * n,
+        )
+        assert len(detail.meter_values) == 1
+    filled = await call(
+        rpc, tx.GET_TRANSACTION, tx.TransactionRef(transaction_id=implicit.transaction_id)
+    )
+    assert (filled.meter_start_wh, filled.energy_wh) == (1000, 1500)
+    replay = update_2(stations[3], tx_ids[3], 0, 9, 9999)  # seqNo 0 was claimed with the row
+    assert (await call(rpc, tx.UPDATE_TRANSACTION, replay)).duplicate
+    await barrier(rpc, events)
+    for station in stations:
+        assert events.of(station).count("transaction.started") == 1
+    started = await events.wait_for(stations[3], "transaction.started")
+    assert started.id_token_info == ACCEPTED
+    commits = await commits_of(database_url, stations[2:])
+    assert commits < 10
+
+
 def update_2(station_id: str, tx_id: str, seq_no: int, minutes: float, wh: int):
     return tx.UpdateTransaction(
         station_id=station_id,
