@@ -47,10 +47,7 @@ Sessions = async_sessionmaker[AsyncSession]
 async def end_transaction(
     msg: contract.EndTransaction, *, writes: WriteBatch, clock: Clock
 ) -> contract.TransactionAccepted:
-    accepted: contract.TransactionAccepted = await writes.run_together(
-        steps.lock_order(msg), (msg, clock()), _end_many
-    )
-    return accepted
+    return await steps.in_group(writes, msg, clock, _end_many)
 
 
 async def _end(

@@ -21,10 +21,7 @@ log = logging.getLogger(__name__)
 async def start_transaction(
     msg: contract.StartTransaction, *, writes: WriteBatch, clock: Clock
 ) -> contract.TransactionAccepted:
-    accepted: contract.TransactionAccepted = await writes.run_together(
-        steps.lock_order(msg), (msg, clock()), _start_many
-    )
-    return accepted
+    return await steps.in_group(writes, msg, clock, _start_many)
 
 
 async def _start_many(

@@ -15,7 +15,9 @@ from typing import Any, TypeVar
 from opencpms_contracts import transactions as contract
 from opencpms_contracts.common import IdToken, MeterValue
 from opencpms_db.unit_of_work import DriverUnitOfWork
+from opencpms_db.write_batch import ManyStep, WriteBatch
 from opencpms_transactions import domain, records, repository
+from opencpms_transactions.clock import Clock
 from opencpms_transactions.tables import LockedTransaction
 
 log = logging.getLogger(__name__)
@@ -33,6 +35,20 @@ def lock_order(
     # Messages committed together run in this order (opencpms_db.write_batch), so groups lock
     # transactions in much the same order and mostly queue behind each other.
     return f"{msg.station_id}\x00{msg.station_transaction_id or ''}"
+
+
+async def in_group(
+    writes: WriteBatch,
+    msg: contract.StartTransaction | contract.UpdateTransaction | contract.EndTransaction,
+    clock: Clock,
+    many: ManyStep,
+) -> contract.TransactionAccepted:
+    """The answer to ``msg`` once its group commit has committed; ``many`` applies the group's
+    messages of its kind at once, each with the time it arrived."""
+    accepted: contract.TransactionAccepted = await writes.run_together(
+        lock_order(msg), (msg, clock()), many
+    )
+    return accepted
 
 
 def new_row(

@@ -16,10 +16,7 @@ from opencpms_transactions.tables import LockedTransaction
 async def update_transaction(
     msg: contract.UpdateTransaction, *, writes: WriteBatch, clock: Clock
 ) -> contract.TransactionAccepted:
-    accepted: contract.TransactionAccepted = await writes.run_together(
-        steps.lock_order(msg), (msg, clock()), _update_many
-    )
-    return accepted
+    return await steps.in_group(writes, msg, clock, _update_many)
 
 
 async def _update(

@@ -59,6 +59,13 @@ def start_16(station_id: str, **overrides) -> tx.StartTransaction:
     return tx.StartTransaction.model_validate(values)
 
 
+async def detail_of(rpc, accepted: tx.TransactionAccepted) -> tx.TransactionDetail:
+    """The transaction a station message was answered with, as ``transactions.get`` returns it."""
+    return await call(
+        rpc, tx.GET_TRANSACTION, tx.TransactionRef(transaction_id=accepted.transaction_id)
+    )
+
+
 async def start_2(rpc, station_id: str, *, meter_start_wh: int) -> str:
     """Starts a 2.0.1 transaction (seqNo 0); its station transaction id."""
     tx_id = str(uuid.uuid4())
@@ -112,9 +119,7 @@ async def test_16_session_from_start_to_end(rpc, events, station_id):
         stop_reason="EVDisconnected",
     )
     await call(rpc, tx.END_TRANSACTION, end)
-    detail = await call(
-        rpc, tx.GET_TRANSACTION, tx.TransactionRef(transaction_id=started.transaction_id)
-    )
+    detail = await detail_of(rpc, started)
     assert detail.status == tx.TransactionStatus.ENDED
     assert detail.energy_wh == 8500
     assert detail.meter_stop_wh == 9500
@@ -189,9 +194,7 @@ async def test_a_meter_value_writes_the_transaction_row_once(rpc, database_url, 
         )
         assert not (await call(rpc, tx.UPDATE_TRANSACTION, update)).duplicate
         assert await updates() == 1
-    detail = await call(
-        rpc, tx.GET_TRANSACTION, tx.TransactionRef(transaction_id=started.transaction_id)
-    )
+    detail = await detail_of(rpc, started)
     assert detail.energy_wh == 3000
 
 
@@ -201,9 +204,7 @@ async def test_a_start_without_meter_values_only_inserts_its_row(rpc, database_u
         started = await call(rpc, tx.START_TRANSACTION, start_16(station_id))
         await start_2(rpc, station_id, meter_start_wh=500)
         assert await updates() == 0
-    detail = await call(
-        rpc, tx.GET_TRANSACTION, tx.TransactionRef(transaction_id=started.transaction_id)
-    )
+    detail = await detail_of(rpc, started)
     assert (detail.status, detail.meter_start_wh) == (tx.TransactionStatus.RUNNING, 1000)
 
 
@@ -245,9 +246,7 @@ async def test_replayed_seq_no_changes_nothing(rpc, events, station_id):
     )
     assert not first.duplicate
     assert replay.duplicate
-    detail = await call(
-        rpc, tx.GET_TRANSACTION, tx.TransactionRef(transaction_id=first.transaction_id)
-    )
+    detail = await detail_of(rpc, first)
     assert detail.energy_wh == 2000
     assert len(detail.meter_values) == 1
     await barrier(rpc, events)
@@ -287,9 +286,7 @@ async def test_events_of_one_transaction_at_once_lose_no_update(rpc, events, sta
     ]
     answers = await asyncio.gather(*(call(rpc, tx.UPDATE_TRANSACTION, u) for u in updates))
     assert not any(answer.duplicate for answer in answers)
-    detail = await call(
-        rpc, tx.GET_TRANSACTION, tx.TransactionRef(transaction_id=answers[0].transaction_id)
-    )
+    detail = await detail_of(rpc, answers[0])
     assert detail.energy_wh == 4000
     assert len(detail.meter_values) == 8
     await barrier(rpc, events)
@@ -348,9 +345,7 @@ async def test_offline_events_out_of_order_still_make_one_consistent_session(
     accepted = await call(rpc, tx.END_TRANSACTION, ended)
     await call(rpc, tx.UPDATE_TRANSACTION, update)
     await call(rpc, tx.START_TRANSACTION, start)
-    detail = await call(
-        rpc, tx.GET_TRANSACTION, tx.TransactionRef(transaction_id=accepted.transaction_id)
-    )
+    detail = await detail_of(rpc, accepted)
     assert detail.status == tx.TransactionStatus.ENDED
     assert detail.started_at == T0
     assert detail.ended_at == T0 + timedelta(minutes=45)
@@ -493,18 +488,14 @@ async def test_starts_arriving_together_are_inserted_in_bulk_each_as_if_alone(
             assert answer.station_transaction_id == tx_ids[n]
         else:
             assert answer.station_transaction_id == str(answer.transaction_id)
-        detail = await call(
-            rpc, tx.GET_TRANSACTION, tx.TransactionRef(transaction_id=answer.transaction_id)
-        )
+        detail = await detail_of(rpc, answer)
         assert (detail.station_id, detail.status, detail.energy_wh) == (
             stations[n],
             tx.TransactionStatus.RUNNING,
             100 * n,
         )
         assert len(detail.meter_values) == 1
-    filled = await call(
-        rpc, tx.GET_TRANSACTION, tx.TransactionRef(transaction_id=implicit.transaction_id)
-    )
+    filled = await detail_of(rpc, implicit)
     assert (filled.meter_start_wh, filled.energy_wh) == (1000, 1500)
     replay = update_2(stations[3], tx_ids[3], 0, 9, 9999)  # seqNo 0 was claimed with the row
     assert (await call(rpc, tx.UPDATE_TRANSACTION, replay)).duplicate
@@ -551,14 +542,10 @@ async def test_updates_arriving_together_are_applied_in_bulk_each_as_if_alone(
 
     assert [answer.duplicate for answer in answers] == [False] * 11 + [True, False, False]
     for n, answer in enumerate(answers[:11], start=1):
-        detail = await call(
-            rpc, tx.GET_TRANSACTION, tx.TransactionRef(transaction_id=answer.transaction_id)
-        )
+        detail = await detail_of(rpc, answer)
         assert (detail.station_id, detail.energy_wh) == (stations[n], 500 * n)
         await events.wait_for(stations[n], "transaction.updated")
-    first = await call(
-        rpc, tx.GET_TRANSACTION, tx.TransactionRef(transaction_id=answers[12].transaction_id)
-    )
+    first = await detail_of(rpc, answers[12])
     assert first.energy_wh == 2000  # 3000 - 1000; the replay's 9999 was not applied
     assert len(first.meter_values) == 2
     await events.wait_for(unknown_station, "transaction.started")
@@ -614,29 +601,21 @@ async def test_ends_arriving_together_are_applied_in_bulk_each_as_if_alone(
 
     assert [answer.duplicate for answer in answers] == [False] * 10 + [True, True] + [False] * 3
     for n, answer in enumerate(answers[:10], start=2):
-        detail = await call(
-            rpc, tx.GET_TRANSACTION, tx.TransactionRef(transaction_id=answer.transaction_id)
-        )
+        detail = await detail_of(rpc, answer)
         assert (detail.station_id, detail.status, detail.energy_wh) == (
             stations[n],
             tx.TransactionStatus.ENDED,
             500 * n,
         )
-    first = await call(
-        rpc, tx.GET_TRANSACTION, tx.TransactionRef(transaction_id=answers[10].transaction_id)
-    )
+    first = await detail_of(rpc, answers[10])
     assert first.energy_wh == 3000  # ended at 4000 Wh; neither 9999 nor 8888 applied
-    second = await call(
-        rpc, tx.GET_TRANSACTION, tx.TransactionRef(transaction_id=answers[13].transaction_id)
-    )
+    second = await detail_of(rpc, answers[13])
     assert (second.status, second.energy_wh, len(second.meter_values)) == (
         tx.TransactionStatus.ENDED,
         2500,
         2,
     )
-    unknown = await call(
-        rpc, tx.GET_TRANSACTION, tx.TransactionRef(transaction_id=answers[14].transaction_id)
-    )
+    unknown = await detail_of(rpc, answers[14])
     assert (unknown.station_id, unknown.status) == (unknown_station, tx.TransactionStatus.ENDED)
     await barrier(rpc, events)
     for station in stations:
