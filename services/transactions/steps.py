@@ -1,8 +1,8 @@
 """What every station message does to its transaction: find it under its lock (creating it
 when its start never arrived), claim the 2.0.1 seqNo, store and fold the readings, answer.
 
-Shared by the use cases in :mod:`handlers` and :mod:`updates`; each step runs inside the unit
-of work the caller holds.
+Shared by the use cases in :mod:`starts`, :mod:`updates` and :mod:`handlers`; each step runs
+inside the unit of work the caller holds.
 """
 
 from __future__ import annotations
