@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 from collections import Counter, defaultdict
 from collections.abc import Sequence
 from datetime import datetime
@@ -207,24 +208,27 @@ _INSERT_NEW = DriverStatement(
         WITH numbered AS (
             SELECT nextval('transactions.transaction_ids') AS id, w.*
             FROM unnest(
-                CAST(:station_ids AS text[]),
-                CAST(:station_transaction_ids AS text[]),
-                CAST(:start_keys AS text[]),
-                CAST(:evse_ids AS integer[]),
-                CAST(:connector_ids AS integer[]),
-                CAST(:id_tokens AS text[]),
-                CAST(:id_token_types AS text[]),
-                CAST(:id_token_infos AS text[]),
-                CAST(:started_ats AS timestamptz[]),
-                CAST(:meter_start_whs AS bigint[]),
-                CAST(:charging_states AS text[]),
-                CAST(:reservation_ids AS bigint[]),
-                CAST(:updated_ats AS timestamptz[]),
-                CAST(:seq_nos AS bigint[])
+                CAST(:station_id AS text[]),
+                CAST(:station_transaction_id AS text[]),
+                CAST(:start_key AS text[]),
+                CAST(:evse_id AS integer[]),
+                CAST(:connector_id AS integer[]),
+                CAST(:status AS text[]),
+                CAST(:implicit AS boolean[]),
+                CAST(:id_token AS text[]),
+                CAST(:id_token_type AS text[]),
+                CAST(:id_token_info AS text[]),
+                CAST(:started_at AS timestamptz[]),
+                CAST(:meter_start_wh AS bigint[]),
+                CAST(:energy_wh AS bigint[]),
+                CAST(:charging_state AS text[]),
+                CAST(:reservation_id AS bigint[]),
+                CAST(:updated_at AS timestamptz[]),
+                CAST(:seq_no AS bigint[])
             ) WITH ORDINALITY AS w(
-                station_id, station_transaction_id, start_key, evse_id, connector_id, id_token,
-                id_token_type, id_token_info, started_at, meter_start_wh, charging_state,
-                reservation_id, updated_at, seq_no, place
+                station_id, station_transaction_id, start_key, evse_id, connector_id, status,
+                implicit, id_token, id_token_type, id_token_info, started_at, meter_start_wh,
+                energy_wh, charging_state, reservation_id, updated_at, seq_no, place
             )
         ), created AS (
             INSERT INTO transactions.transactions (
@@ -233,9 +237,9 @@ _INSERT_NEW = DriverStatement(
                 energy_wh, charging_state, reservation_id, updated_at
             )
             SELECT id, station_id, coalesce(station_transaction_id, id::text), start_key,
-                evse_id, connector_id, :status, false, id_token, id_token_type,
-                CAST(id_token_info AS jsonb),
-                started_at, meter_start_wh, 0, charging_state, reservation_id, updated_at
+                evse_id, connector_id, status, implicit, id_token, id_token_type,
+                CAST(id_token_info AS jsonb), started_at, meter_start_wh, energy_wh,
+                charging_state, reservation_id, updated_at
             FROM numbered
             ORDER BY place
             ON CONFLICT DO NOTHING
@@ -250,17 +254,19 @@ _INSERT_NEW = DriverStatement(
         """
     )
 )
-NEW_ROW_COLUMNS = (
+_NEW_ROW_COLUMNS = (
     "station_id",
     "station_transaction_id",
     "start_key",
     "evse_id",
     "connector_id",
+    "status",
+    "implicit",
     "id_token",
     "id_token_type",
-    "id_token_info",
     "started_at",
     "meter_start_wh",
+    "energy_wh",
     "charging_state",
     "reservation_id",
     "updated_at",
@@ -269,19 +275,22 @@ NEW_ROW_COLUMNS = (
 
 
 async def insert_new_transactions(
-    connection: asyncpg.Connection, rows: Sequence[dict[str, Any]], *, status: str
+    connection: asyncpg.Connection, rows: Sequence[dict[str, Any]]
 ) -> list[LockedTransaction]:
-    """The transactions of many starts inserted at once (``rows`` of :data:`NEW_ROW_COLUMNS`,
-    ``station_transaction_id`` None for a 1.6 start, ``id_token_info`` as JSON text, ``seq_no``
-    the 2.0.1 seqNo to claim), in
-    ``status``; the rows created. A start whose business key, ``(station_id, start_key)`` or
-    ``(station_id, station_transaction_id)``, exists already creates none; at most one start
-    of ``rows`` may carry each key. Like :func:`insert_transaction`, the new rows need no
-    lock."""
+    """The transactions of many starts inserted at once: ``rows`` as :func:`insert_transaction`
+    takes them, with ``station_transaction_id`` None and a ``start_key`` for a 1.6 start, and
+    the 2.0.1 ``seq_no`` to claim; the rows created. A start whose business key,
+    ``(station_id, start_key)`` or ``(station_id, station_transaction_id)``, exists already
+    creates none; at most one start of ``rows`` may carry each key. Like
+    :func:`insert_transaction`, the new rows need no lock."""
     if not rows:
         return []
-    params = {f"{name}s": [row[name] for row in rows] for name in NEW_ROW_COLUMNS}
-    found = await _INSERT_NEW.fetch(connection, status=status, **params)
+    params = as_arrays(rows, _NEW_ROW_COLUMNS)
+    # An array of JSON text, cast in the statement: asyncpg has no codec for arrays of jsonb.
+    params["id_token_info"] = [
+        None if row["id_token_info"] is None else json.dumps(row["id_token_info"]) for row in rows
+    ]
+    found = await _INSERT_NEW.fetch(connection, **params)
     return [LockedTransaction(**record) for record in found]
 
 

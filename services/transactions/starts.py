@@ -32,74 +32,42 @@ async def _start_many(
     written (the outbox with the commit). A start whose transaction exists, or a second start
     of one business key, then runs alone, in order."""
     answers: list[contract.TransactionAccepted | None] = [None] * len(items)
-    first: dict[tuple[str, str | None, str | None], int] = {}
-    one_by_one: list[int] = []
     new_rows: list[dict[str, Any]] = []
-    for place, (msg, now) in enumerate(items):
-        new = _new_row(msg, now)
-        key = (msg.station_id, new["station_transaction_id"], new["start_key"])
-        if key in first:
-            one_by_one.append(place)
-            continue
-        first[key] = place
-        new_rows.append(new)
+    for msg, now in items:
+        start_key = _start_key(msg) if msg.station_transaction_id is None else None
+        new = steps.new_row(msg, station_transaction_id=msg.station_transaction_id, now=now)
+        new_rows.append({**new, "start_key": start_key, "seq_no": msg.seq_no})
+    first, one_by_one = steps.first_of_each([_business_key(new) for new in new_rows])
     created = await repository.insert_new_transactions(
-        work.connection, new_rows, status=steps.RUNNING
+        work.connection, [new_rows[place] for place in first.values()]
     )
-    by_key = {_business_key(row): row for row in created}
-    applied: list[tuple[int, LockedTransaction]] = []
-    samples: list[dict[str, Any]] = []
+    by_key = {_business_key(vars(row)): row for row in created}
+    applied: list[tuple[int, LockedTransaction, None]] = []
     for key, place in first.items():
-        found = by_key.get(key)
-        if found is None:
+        if key in by_key:
+            applied.append((place, by_key[key], None))
+        else:
             one_by_one.append(place)
-            continue
-        applied.append((place, found))
-        samples += steps.sample_rows(found, items[place][0].meter_values)
-    stored = await repository.insert_samples_of_transactions(work.connection, samples)
-    for place, row in applied:
-        msg, now = items[place]
-        steps.fold(row, msg.meter_values, stored[row.id], now)
-        work.emit(records.started_event(row), subject=row.station_id)
-        answers[place] = steps.accepted(row, duplicate=False)
-    await repository.save_many(work.connection, [row for _place, row in applied])
-    for place in sorted(one_by_one):
-        answers[place] = await _start(work, *items[place])
-    done = [answer for answer in answers if answer is not None]
-    assert len(done) == len(items), "every message is answered"
-    return done
+    return await steps.store_and_answer(work, items, answers, applied, one_by_one, _started, _start)
 
 
-def _new_row(msg: contract.StartTransaction, now: datetime) -> dict[str, Any]:
-    """What :func:`repository.insert_new_transactions` inserts for ``msg``: a 1.6 start (no
-    station transaction id) is known by its start key."""
-    start_key = None
-    if msg.station_transaction_id is None:
-        start_key = _start_key(msg)
-    return {
-        "station_id": msg.station_id,
-        "station_transaction_id": msg.station_transaction_id,
-        "start_key": start_key,
-        "evse_id": msg.evse_id,
-        "connector_id": msg.connector_id,
-        "id_token": msg.id_token.value if msg.id_token else None,
-        "id_token_type": msg.id_token.type if msg.id_token else None,
-        "id_token_info": msg.id_token_info.model_dump_json() if msg.id_token_info else None,
-        "started_at": msg.started_at,
-        "meter_start_wh": msg.meter_start_wh,
-        "charging_state": msg.charging_state,
-        "reservation_id": msg.reservation_id,
-        "updated_at": now,
-        "seq_no": msg.seq_no,
-    }
+def _started(
+    work: DriverUnitOfWork,
+    row: LockedTransaction,
+    _msg: contract.StartTransaction,
+    _stored: int,
+    _prepared: None,
+) -> contract.TransactionAccepted:
+    work.emit(records.started_event(row), subject=row.station_id)
+    return steps.accepted(row, duplicate=False)
 
 
-def _business_key(row: LockedTransaction) -> tuple[str, str | None, str | None]:
-    # The key _start_many gave the row's start: a 1.6 row has no station transaction id of
-    # the station's own, only the one it was given.
-    if row.start_key is not None:
-        return (row.station_id, None, row.start_key)
-    return (row.station_id, row.station_transaction_id, None)
+def _business_key(row: dict[str, Any]) -> tuple[str, str | None, str | None]:
+    # What makes two starts the same transaction: a 1.6 row is known by its start key, since
+    # its station transaction id is only the one it is given.
+    if row["start_key"] is not None:
+        return (row["station_id"], None, row["start_key"])
+    return (row["station_id"], row["station_transaction_id"], None)
 
 
 def _start_key(msg: contract.StartTransaction) -> str:

@@ -25,8 +25,12 @@ log = logging.getLogger(__name__)
 RUNNING = contract.TransactionStatus.RUNNING.value
 ENDED = contract.TransactionStatus.ENDED.value
 
+Message = TypeVar(
+    "Message", contract.StartTransaction, contract.UpdateTransaction, contract.EndTransaction
+)
 LaterMessage = TypeVar("LaterMessage", contract.UpdateTransaction, contract.EndTransaction)
 Prepared = TypeVar("Prepared")
+Key = TypeVar("Key")
 
 
 def lock_order(
@@ -52,8 +56,9 @@ async def in_group(
 
 
 def new_row(
-    msg: contract.StartTransaction, *, station_transaction_id: str, now: datetime
+    msg: contract.StartTransaction, *, station_transaction_id: str | None, now: datetime
 ) -> dict[str, Any]:
+    """The row a start inserts (``station_transaction_id`` None: the id drawn for it)."""
     return {
         "station_id": msg.station_id,
         "station_transaction_id": station_transaction_id,
@@ -210,6 +215,19 @@ def accepted(row: LockedTransaction, *, duplicate: bool) -> contract.Transaction
     )
 
 
+def first_of_each(keys: list[Key]) -> tuple[dict[Key, int], list[int]]:
+    """The place of each key's first message, and the places of the messages after it: a bulk
+    statement takes one message per transaction, the others run alone after it."""
+    first: dict[Key, int] = {}
+    later: list[int] = []
+    for place, key in enumerate(keys):
+        if key in first:
+            later.append(place)
+        else:
+            first[key] = place
+    return first, later
+
+
 async def apply_in_bulk(
     work: DriverUnitOfWork,
     items: list[tuple[LaterMessage, datetime]],
@@ -230,21 +248,15 @@ async def apply_in_bulk(
     answers it. What the bulk path does not cover (a transaction never seen, a second message
     of the same transaction) then runs message by message through ``alone``, in order."""
     answers: list[contract.TransactionAccepted | None] = [None] * len(items)
-    first: dict[tuple[str, str], int] = {}
-    one_by_one: list[int] = []
-    key: tuple[str, str]
-    for place, (msg, _now) in enumerate(items):
-        key = (msg.station_id, msg.station_transaction_id)
-        if key in first:
-            one_by_one.append(place)
-        else:
-            first[key] = place
-    keys: list[tuple[str, str, int | None]] = []
+    keys: list[tuple[str, str]] = []
+    for msg, _now in items:
+        keys.append((msg.station_id, msg.station_transaction_id))
+    first, one_by_one = first_of_each(keys)
+    wanted: list[tuple[str, str, int | None]] = []
     for (station_id, station_transaction_id), place in first.items():
-        keys.append((station_id, station_transaction_id, items[place][0].seq_no))
-    found = await repository.locked_and_claimed_many(work.connection, keys)
+        wanted.append((station_id, station_transaction_id, items[place][0].seq_no))
+    found = await repository.locked_and_claimed_many(work.connection, wanted)
     applied: list[tuple[int, LockedTransaction, Prepared]] = []
-    samples: list[dict[str, Any]] = []
     for key, place in first.items():
         msg, _now = items[place]
         if key not in found:
@@ -257,7 +269,28 @@ async def apply_in_bulk(
             answers[place] = accepted(row, duplicate=True)
             continue
         applied.append((place, row, prepare(row, msg)))
-        samples += sample_rows(row, msg.meter_values)
+    return await store_and_answer(work, items, answers, applied, one_by_one, finish, alone)
+
+
+async def store_and_answer(
+    work: DriverUnitOfWork,
+    items: list[tuple[Message, datetime]],
+    answers: list[contract.TransactionAccepted | None],
+    applied: list[tuple[int, LockedTransaction, Prepared]],
+    one_by_one: list[int],
+    finish: Callable[
+        [DriverUnitOfWork, LockedTransaction, Message, int, Prepared],
+        contract.TransactionAccepted,
+    ],
+    alone: Callable[[DriverUnitOfWork, Message, datetime], Awaitable[contract.TransactionAccepted]],
+) -> list[contract.TransactionAccepted]:
+    """What every bulk step ends with. The samples of the ``applied`` messages (their place in
+    ``items``, their row) stored in one statement and folded into the rows, each message
+    answered by ``finish`` (with how many samples were new), the rows written in one statement;
+    then the messages at ``one_by_one`` run alone, in order. The answers, one per item."""
+    samples: list[dict[str, Any]] = []
+    for place, row, _prepared in applied:
+        samples += sample_rows(row, items[place][0].meter_values)
     stored = await repository.insert_samples_of_transactions(work.connection, samples)
     for place, row, prepared in applied:
         msg, now = items[place]
